@@ -1,0 +1,109 @@
+"""The indicator table of a plan: one row per indicator, one column per milestone year."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from indicators.formatting import format_amount
+from indicators.models import Indicator
+
+
+class MilestoneYearColumn(tables.Column):
+    """The milestone of one year, read from the prefetched `milestones`."""
+
+    def __init__(self, year: int, **kwargs):
+        self.year = year
+        super().__init__(
+            accessor="pk",
+            verbose_name=str(year),
+            orderable=False,
+            attrs={"td": {"class": "num"}, "th": {"class": "num"}},
+            **kwargs,
+        )
+
+    def milestone(self, record: Indicator):
+        return next((m for m in record.milestones.all() if m.year == self.year), None)
+
+    def render(self, record: Indicator):
+        milestone = self.milestone(record)
+        if milestone is None:
+            return "—"
+        alternatives = [a for a in record.alternative_milestones.all() if a.year == self.year]
+        return render_to_string(
+            "indicators/_milestone_cell.html",
+            {"indicator": record, "milestone": milestone, "alternatives": alternatives},
+        )
+
+    def value(self, record: Indicator):
+        milestone = self.milestone(record)
+        return None if milestone is None else milestone.value
+
+
+class IndicatorTable(tables.Table):
+    source_clause = tables.Column(verbose_name=_("条款"), order_by=("position",))
+    name = tables.Column(verbose_name=_("指标"), linkify=True, order_by=("position",))
+    unit = tables.Column(verbose_name=_("单位"), orderable=False)
+    kind = tables.Column(verbose_name=_("类型"))
+    baseline_value = tables.Column(verbose_name=_("基期"), orderable=False, empty_values=())
+    final_target = tables.Column(
+        verbose_name=_("最终目标"), attrs={"td": {"class": "num"}}, empty_values=()
+    )
+    departments = tables.Column(verbose_name=_("责任部门"), orderable=False, empty_values=())
+
+    class Meta:
+        model = Indicator
+        fields = ["source_clause", "name", "unit", "kind", "baseline_value"]
+        sequence = ["source_clause", "name", "unit", "kind", "baseline_value", "..."]
+        order_by = ("position",)
+        attrs = {"class": "table indicators"}
+        empty_text = _("没有符合条件的指标。")
+
+    def __init__(self, data, *, years: range, **kwargs):
+        extra = [(f"year_{y}", MilestoneYearColumn(y)) for y in years]
+        extra += [("final_target", self.base_columns["final_target"])]
+        extra += [("departments", self.base_columns["departments"])]
+        super().__init__(data, extra_columns=extra, **kwargs)
+
+    def render_kind(self, record: Indicator):
+        text = record.get_kind_display()
+        if record.direction == Indicator.Direction.AT_MOST:
+            return format_html("{} <span class='tag'>{}</span>", text, _("上限"))
+        return text
+
+    def render_name(self, record: Indicator, value):
+        if getattr(record, "has_conflict", False):
+            return format_html(
+                "<a href='{}'>{}</a> <span class='badge conflict' title='{}'>{}</span>",
+                record.get_absolute_url(),
+                value,
+                record.conflict_note,
+                _("口径冲突"),
+            )
+        return format_html("<a href='{}'>{}</a>", record.get_absolute_url(), value)
+
+    def render_baseline_value(self, record: Indicator):
+        if record.baseline_value is None:
+            return "—"
+        text = record.baseline_note or format_amount(record.baseline_value, record.unit)
+        if record.baseline_date:
+            return format_html("{} <small>({:%Y-%m})</small>", text, record.baseline_date)
+        return text
+
+    def render_final_target(self, record: Indicator):
+        if record.final_target is None:
+            return _("持续实施") if record.is_ongoing else "—"
+        target = format_amount(record.final_target, record.unit)
+        if record.kind == Indicator.Kind.DELIVERABLE:
+            target = _("完成")
+        prefix = "≤ " if record.direction == Indicator.Direction.AT_MOST else ""
+        year = f" ({record.target_year})" if record.target_year else ""
+        return f"{prefix}{target}{year}"
+
+    def value_final_target(self, record: Indicator):
+        return record.final_target
+
+    def render_departments(self, record: Indicator):
+        return "、".join(link.department.name for link in record.links.all()) or "—"

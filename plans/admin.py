@@ -1,0 +1,66 @@
+from django.contrib import admin
+
+from plans.models import Department, DepartmentAlias, Jurisdiction, Liaison, Plan, Section
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(admin.ModelAdmin):
+    list_display = ["name", "level"]
+    list_filter = ["level"]
+    search_fields = ["name"]
+
+
+class DepartmentAliasInline(admin.TabularInline):
+    model = DepartmentAlias
+    fields = ["name", "jurisdiction"]
+    extra = 0
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "jurisdiction", "is_collective"]
+    list_filter = ["jurisdiction", "is_collective"]
+    search_fields = ["name", "aliases__name"]
+    inlines = [DepartmentAliasInline]
+
+
+@admin.register(DepartmentAlias)
+class DepartmentAliasAdmin(admin.ModelAdmin):
+    list_display = ["name", "department", "jurisdiction"]
+    list_filter = ["jurisdiction"]
+    search_fields = ["name", "department__name"]
+    list_select_related = ["department", "jurisdiction"]
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    fields = ["path", "number", "title", "position", "parent"]
+    extra = 0
+    ordering = ["position"]
+    show_change_link = True
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "jurisdiction", "document_number", "start_year", "end_year"]
+    list_filter = ["jurisdiction"]
+    search_fields = ["code", "title", "document_number"]
+    inlines = [SectionInline]
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["path", "title", "plan", "position"]
+    list_filter = ["plan"]
+    search_fields = ["title", "path"]
+    ordering = ["plan", "position"]
+    list_select_related = ["plan"]
+
+
+@admin.register(Liaison)
+class LiaisonAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "phone"]
+    list_filter = ["department__jurisdiction"]
+    search_fields = ["user__username", "user__first_name", "department__name"]
+    list_select_related = ["user", "department"]
+    autocomplete_fields = ["department"]

@@ -1,0 +1,1 @@
+"""Reporting periods and liaison reports arrive with the reporting issue."""

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from tasks import views
+
+urlpatterns = [
+    path("plans/<slug:code>/tasks/<int:pk>/", views.task_detail, name="task-detail"),
+]

@@ -1,0 +1,50 @@
+"""Shared test set-up: the four seed plans loaded once per session, and a cast of users."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the plan fixtures once; every database test sees them (and rolls back its own work).
+
+    SEED_PLANS=liucheng,panjin loads only those plans, to iterate on one fixture quickly;
+    SEED_PLANS=none loads none.
+    """
+    only = [code for code in os.environ.get("SEED_PLANS", "").split(",") if code]
+    with django_db_blocker.unblock():
+        if only != ["none"]:
+            call_command("load_plans", *only, verbosity=0)
+        call_command("load_demo", verbosity=0)
+
+
+@pytest.fixture
+def office_user(django_user_model):
+    return django_user_model.objects.get(username="office")
+
+
+@pytest.fixture
+def leader_user(django_user_model):
+    return django_user_model.objects.get(username="leader")
+
+
+@pytest.fixture
+def liaison_user(django_user_model):
+    """The liaison of 柳城县民政局."""
+    return django_user_model.objects.get(username="liaison")
+
+
+@pytest.fixture
+def outsider_user(django_user_model):
+    """A logged-in account with no role at all."""
+    return django_user_model.objects.create_user("outsider", password="outsider-pass-2026")
+
+
+@pytest.fixture
+def office_client(client, office_user):
+    client.force_login(office_user)
+    return client
