@@ -39,9 +39,10 @@ class IndicatorQuerySet(models.QuerySet):
 
 class Indicator(models.Model):
     class Kind(models.TextChoices):
-        FLOW = "flow", _("年度增量(逐年累加)")
-        LEVEL = "level", _("水平/比率(到期达到)")
-        DELIVERABLE = "deliverable", _("是否完成(按期交付)")
+        # A flow's yearly amounts add up; a level is reached by a year; a deliverable is done.
+        FLOW = "flow", _("逐年增量")
+        LEVEL = "level", _("到期水平")
+        DELIVERABLE = "deliverable", _("按期完成")
 
     class Direction(models.TextChoices):
         AT_LEAST = "at_least", _("不低于")

@@ -56,16 +56,15 @@ class IndicatorTable(tables.Table):
     class Meta:
         model = Indicator
         fields = ["source_clause", "name", "unit", "kind", "baseline_value"]
-        sequence = ["source_clause", "name", "unit", "kind", "baseline_value", "..."]
         order_by = ("position",)
         attrs = {"class": "table indicators"}
         empty_text = _("没有符合条件的指标。")
 
     def __init__(self, data, *, years: range, **kwargs):
         extra = [(f"year_{y}", MilestoneYearColumn(y)) for y in years]
-        extra += [("final_target", self.base_columns["final_target"])]
-        extra += [("departments", self.base_columns["departments"])]
-        super().__init__(data, extra_columns=extra, **kwargs)
+        sequence = ["source_clause", "name", "unit", "kind", "baseline_value"]
+        sequence += [name for name, _ in extra] + ["final_target", "departments"]
+        super().__init__(data, extra_columns=extra, sequence=sequence, **kwargs)
 
     def render_kind(self, record: Indicator):
         text = record.get_kind_display()
@@ -89,7 +88,9 @@ class IndicatorTable(tables.Table):
             return "—"
         text = record.baseline_note or format_amount(record.baseline_value, record.unit)
         if record.baseline_date:
-            return format_html("{} <small>({:%Y-%m})</small>", text, record.baseline_date)
+            return format_html(
+                "{} <small>({})</small>", text, record.baseline_date.strftime("%Y-%m")
+            )
         return text
 
     def render_final_target(self, record: Indicator):
