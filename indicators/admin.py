@@ -61,3 +61,13 @@ class MeasurementAdmin(SimpleHistoryAdmin):
     search_fields = ["indicator__name", "note"]
     list_select_related = ["indicator", "entered_by"]
     raw_id_fields = ["indicator"]
+
+
+@admin.register(IndicatorDepartment)
+class IndicatorDepartmentAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "department", "cited_as"]
+    list_filter = ["indicator__plan"]
+    search_fields = ["department__name", "cited_as", "indicator__name"]
+    list_select_related = ["indicator", "department"]
+    raw_id_fields = ["indicator"]
+    autocomplete_fields = ["department"]

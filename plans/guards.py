@@ -56,12 +56,12 @@ def install(*guards: Guard) -> migrations.RunPython:
     def forward(apps, schema_editor):
         for guard in guards:
             for sql in guard.create_sql(schema_editor.connection.vendor):
-                schema_editor.execute(sql)
+                schema_editor.execute(sql, params=None)
 
     def backward(apps, schema_editor):
         for guard in guards:
             for sql in guard.drop_sql(schema_editor.connection.vendor):
-                schema_editor.execute(sql)
+                schema_editor.execute(sql, params=None)
 
     return migrations.RunPython(forward, backward)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 
 from indicators.models import (
@@ -258,8 +258,8 @@ class _PlanLoader:
             "conflict_note": item.get("conflict_note", "") or "",
             "position": i + 1,
         }
-        indicator = Indicator(plan=plan, code=code, **fields)
-        self.validate(indicator, where, exclude=["plan", "section"])
+        if not self.validate(Indicator(plan=plan, code=code, **fields), where, exclude=["plan"]):
+            return
         indicator, _ = Indicator.objects.update_or_create(plan=plan, code=code, defaults=fields)
         self.indicators[code] = indicator
 
@@ -327,7 +327,8 @@ class _PlanLoader:
             "is_ongoing": bool(item.get("ongoing", False)),
             "position": self.task_position,
         }
-        self.validate(Task(plan=plan, clause=clause, **fields), where, exclude=["plan", "parent"])
+        if not self.validate(Task(plan=plan, clause=clause, **fields), where, exclude=["plan"]):
+            return None
         task, _ = Task.objects.update_or_create(plan=plan, clause=clause, defaults=fields)
 
         task.links.all().delete()
@@ -379,8 +380,6 @@ class _PlanLoader:
     def validate(self, obj, where: str, exclude: list[str] | None = None) -> bool:
         try:
             obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-            if hasattr(obj, "indicator_id") and obj.indicator_id:
-                obj.clean()
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 self.problems.append(f"{where}: {name}: {' '.join(map(str, messages))}")
@@ -406,7 +405,7 @@ def load_plan_file(path: Path, *, dry_run: bool = False) -> LoadResult:
             plan = loader.load()
             if dry_run:
                 transaction.set_rollback(True)
-    except IntegrityError as exc:
+    except DatabaseError as exc:  # a constraint or a length the checks above did not foresee
         raise PlanFileError(source, [*loader.problems, f"database refused: {exc}"]) from exc
     return LoadResult(plan=plan, counts=loader.counts)
 
