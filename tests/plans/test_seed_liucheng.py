@@ -20,7 +20,7 @@ from tasks.models import Deliverable, Task, TaskDepartment
 
 pytestmark = pytest.mark.django_db
 
-SEED = settings.BASE_DIR.parent / "shared" / "seeds" / "000_586c903b12436ccf.txt"
+SEED = settings.BASE_DIR / "fixtures" / "sources" / "000_586c903b12436ccf.txt"
 _WHITESPACE = re.compile(r"\s+")
 
 

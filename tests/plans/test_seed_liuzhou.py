@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from indicators.models import Indicator, IndicatorDepartment, Milestone
 from plans.models import Department, DepartmentAlias, Plan, Section
 from tasks.models import Deliverable, Task, TaskDepartment
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "003_e784ad8fbdf55516.txt"
+SEED = settings.BASE_DIR / "fixtures" / "sources" / "003_e784ad8fbdf55516.txt"
 BASELINE_DATE = dt.date(2022, 9, 30)
 
 
@@ -28,8 +28,6 @@ def plan() -> Plan:
 
 @pytest.fixture
 def seed_text() -> str:
-    if not SEED.exists():
-        pytest.skip(f"seed document not found at {SEED}")
     return squeeze(SEED.read_text(encoding="utf-8"))
 
 

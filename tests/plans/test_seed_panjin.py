@@ -17,7 +17,7 @@ from indicators.models import Indicator, IndicatorDepartment, Milestone
 from plans.models import Department, DepartmentAlias, Plan, Section
 from tasks.models import Deliverable, Task, TaskDepartment
 
-SEED = settings.BASE_DIR.parent / "shared" / "seeds" / "002_ed3f4b10041352c2.txt"
+SEED = settings.BASE_DIR / "fixtures" / "sources" / "002_ed3f4b10041352c2.txt"
 _WHITESPACE = re.compile(r"\s+")
 
 
