@@ -121,6 +121,12 @@ STORAGES = {
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
+# The progress rule (indicators/progress.py, README "How a status is decided"): a value within
+# PROGRESS_TOLERANCE of the expected value is on track; a task not started with a date due
+# within TASK_DUE_SOON_DAYS is at risk.
+PROGRESS_TOLERANCE = env.str("PROGRESS_TOLERANCE", default="0.15")
+TASK_DUE_SOON_DAYS = env.int("TASK_DUE_SOON_DAYS", default=60)
+
 # Production hardening, on whenever DEBUG is off (checked by `check --deploy`).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)

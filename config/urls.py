@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("plans.api_urls")),
     path("", include("plans.urls")),
     path("", include("indicators.urls")),
     path("", include("tasks.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -35,6 +36,15 @@ class IndicatorQuerySet(models.QuerySet):
 
     def for_department(self, department: Department) -> IndicatorQuerySet:
         return self.filter(departments=department)
+
+    def for_progress(self, on: dt.date | None = None) -> IndicatorQuerySet:
+        """Everything `indicators.assessment` reads, prefetched: milestones and values to `on`."""
+        values = Measurement.objects.order_by("period_end")
+        if on is not None:
+            values = values.filter(period_end__lte=on)
+        return self.select_related("plan", "section").prefetch_related(
+            "milestones", models.Prefetch("measurements", queryset=values)
+        )
 
 
 class Indicator(models.Model):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,3 +29,17 @@ def roles_of(user) -> set[Role]:
 
 def can_edit_plans(user) -> bool:
     return Role.OFFICE in roles_of(user)
+
+
+def office_required(view):
+    """Let office staff through; send others to log in, or answer 403 when logged in."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not can_edit_plans(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

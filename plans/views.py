@@ -65,7 +65,8 @@ def _tasks_for(plan: Plan):
 
 
 @login_required
-def plan_detail(request: HttpRequest, code: str) -> HttpResponse:
+def plan_document(request: HttpRequest, code: str) -> HttpResponse:
+    """The plan as its document is written: chapters, indicators by year, tasks and departments."""
     plan = get_object_or_404(Plan.objects.select_related("jurisdiction"), code=code)
     sections = list(plan.sections.order_by("position"))
     data = request.GET or None
@@ -83,7 +84,7 @@ def plan_detail(request: HttpRequest, code: str) -> HttpResponse:
     conflicts = [i for i in indicator_table.paginated_rows.data if i.has_conflict]
     return render(
         request,
-        "plans/plan_detail.html",
+        "plans/plan_document.html",
         {
             "plan": plan,
             "sections": sections,
@@ -145,3 +146,13 @@ def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "indicators": indicators,
         },
     )
+
+
+@login_required
+def plan_dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    raise NotImplementedError
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    raise NotImplementedError

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from tasks.models import Deliverable, Task, TaskDepartment
+from simple_history.admin import SimpleHistoryAdmin
+
+from tasks.models import Deliverable, Task, TaskDepartment, TaskUpdate
 
 
 class TaskDepartmentInline(admin.TabularInline):
@@ -37,9 +39,26 @@ class TaskDepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deliverable)
-class DeliverableAdmin(admin.ModelAdmin):
+class DeliverableAdmin(SimpleHistoryAdmin):
     list_display = ["task", "due_text", "due_date", "description"]
     list_filter = ["task__plan"]
     search_fields = ["description", "task__title"]
     list_select_related = ["task"]
     date_hierarchy = "due_date"
+
+
+@admin.register(TaskUpdate)
+class TaskUpdateAdmin(admin.ModelAdmin):
+    """Updates are the task's history: they are added, never edited."""
+
+    list_display = ["task", "state", "as_of", "created_by", "created_at"]
+    list_filter = ["state", "task__plan"]
+    search_fields = ["task__title", "task__clause", "note"]
+    list_select_related = ["task", "created_by"]
+    readonly_fields = ["task", "state", "as_of", "note", "created_by", "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -354,7 +354,8 @@ class _PlanLoader:
             self.problems.append(f"{where}: unknown indicators {missing}")
         task.indicators.set([self.indicators[c] for c in codes if c in self.indicators])
 
-        task.deliverables.all().delete()
+        # Update deliverables in place: their completion dates are the office's records.
+        kept = []
         for j, d in enumerate(item.get("deliverables") or []):
             dwhere = f"{where} deliverables[{j}]"
             due, text = self.need(d, "due", dwhere), self.need(d, "text", dwhere)
@@ -365,13 +366,17 @@ class _PlanLoader:
             except ValueError:
                 self.problems.append(f"{dwhere}: bad due {due!r} (use YYYY, YYYY-MM or a date)")
                 continue
-            Deliverable.objects.create(
+            deliverable, _ = Deliverable.objects.update_or_create(
                 task=task,
-                description=text,
-                due_text=str(d.get("due_text") or due),
-                due_date=due_date,
                 position=j,
+                defaults={
+                    "description": text,
+                    "due_text": str(d.get("due_text") or due),
+                    "due_date": due_date,
+                },
             )
+            kept.append(deliverable.pk)
+        task.deliverables.exclude(pk__in=kept).delete()
         self.counts["tasks"] = self.counts.get("tasks", 0) + 1
         for k, sub in enumerate(item.get("subtasks") or []):
             self.load_task(plan, sub, f"{where} subtasks[{k}]", parent=task)

@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from indicators.models import Indicator
 from plans.models import Department, Plan, Section
+from tasks.progress import TaskState
 
 
 class TaskQuerySet(models.QuerySet):
     def for_department(self, department: Department) -> TaskQuerySet:
         return self.filter(links__department=department).distinct()
+
+    def leaves(self) -> TaskQuerySet:
+        """Tasks without sub-items: the units that are reported on (Xianyang's rows)."""
+        return self.exclude(Exists(Task.objects.filter(parent=OuterRef("pk"))))
+
+    def for_progress(self, on: dt.date) -> TaskQuerySet:
+        """Everything `tasks.assessment` reads: the state as of `on`, deliverables, plan."""
+        return (
+            self.with_state(on).select_related("plan", "section").prefetch_related("deliverables")
+        )
+
+    def with_state(self, on: dt.date | None = None) -> TaskQuerySet:
+        """Annotate the latest state recorded as of `on` (any date when None), with its note."""
+        latest = TaskUpdate.objects.filter(task=OuterRef("pk"))
+        if on is not None:
+            latest = latest.filter(as_of__lte=on)
+        latest = latest.order_by("-as_of", "-created_at", "-pk")
+        return self.annotate(
+            state=Subquery(latest.values("state")[:1]),
+            state_note=Subquery(latest.values("note")[:1]),
+            state_at=Subquery(latest.values("created_at")[:1]),
+        )
 
     def with_departments(self) -> TaskQuerySet:
         """Prefetch department links once, lead departments first, in one extra query."""
@@ -131,7 +159,10 @@ class Deliverable(models.Model):
     description = models.TextField(_("内容"))
     due_text = models.CharField(_("原文时间"), max_length=40, help_text=_("如“2019年6月”"))
     due_date = models.DateField(_("截止日期"), help_text=_("按所述时间的最后一天计"))
+    completed_on = models.DateField(_("完成日期"), null=True, blank=True)
     position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("阶段成果")
@@ -140,3 +171,34 @@ class Deliverable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.due_text} {self.description}"
+
+
+class TaskUpdate(models.Model):
+    """A recorded state of a task with its progress note; the latest one is the task's state.
+
+    Never edited: each change is a new row, so the list of updates is the task's history.
+    """
+
+    task = models.ForeignKey(
+        Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="updates"
+    )
+    state = models.CharField(_("状态"), max_length=12, choices=TaskState)
+    as_of = models.DateField(_("截至日期"), default=timezone.localdate)
+    note = models.TextField(_("进展情况"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填报人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("填报时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("任务进展")
+        verbose_name_plural = _("任务进展")
+        ordering = ["-as_of", "-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task.clause} {self.get_state_display()}"

@@ -33,7 +33,7 @@ def page_urls() -> list[str]:
     dept = Department.objects.get(jurisdiction__name="柳城县", name="县民政局")
     return [
         reverse("home"),
-        reverse("plan-detail", args=["liucheng"]),
+        reverse("plan-document", args=["liucheng"]),
         indicator.get_absolute_url(),
         task.get_absolute_url(),
         reverse("department-list"),
@@ -67,7 +67,7 @@ def test_home_lists_the_four_plans_with_counts(office_client):
 
 @pytest.mark.parametrize("code", SEED_CODES)
 def test_plan_page_shows_every_task_and_indicator(office_client, code):
-    response = office_client.get(reverse("plan-detail", args=[code]))
+    response = office_client.get(reverse("plan-document", args=[code]))
     html = response.content.decode()
     for task in Task.objects.filter(plan__code=code):
         assert task.clause in html
@@ -76,7 +76,7 @@ def test_plan_page_shows_every_task_and_indicator(office_client, code):
 
 
 def test_plan_page_shows_milestones_by_year_and_the_conflict(office_client):
-    response = office_client.get(reverse("plan-detail", args=["liucheng"]))
+    response = office_client.get(reverse("plan-document", args=["liucheng"]))
     names = [column.name for column in response.context["indicator_table"].columns]
     assert names[5:9] == ["year_2018", "year_2019", "year_2020", "final_target"]
     html = response.content.decode()
@@ -87,14 +87,14 @@ def test_plan_page_shows_milestones_by_year_and_the_conflict(office_client):
 
 
 def test_plan_page_lists_sections_in_document_order(office_client):
-    response = office_client.get(reverse("plan-detail", args=["liucheng"]))
+    response = office_client.get(reverse("plan-document", args=["liucheng"]))
     paths = [s.path for s in response.context["sections"]]
     assert paths.index("一、") < paths.index("二、") < paths.index("二、(三)") < paths.index("三、")
 
 
 def test_plan_page_filters_by_department(office_client):
     dept = Department.objects.get(jurisdiction__name="柳城县", name="县卫生计生局")
-    url = reverse("plan-detail", args=["liucheng"])
+    url = reverse("plan-document", args=["liucheng"])
     response = office_client.get(url, {"department": dept.pk, "role": "lead"})
     shown = list(response.context["task_table"].data)
     assert shown
@@ -106,7 +106,7 @@ def test_plan_page_filters_by_department(office_client):
 def test_plan_page_filters_by_section_with_its_children(office_client):
     plan = Plan.objects.get(code="liucheng")
     section = plan.sections.get(path="二、")
-    response = office_client.get(reverse("plan-detail", args=["liucheng"]), {"section": section.pk})
+    response = office_client.get(reverse("plan-document", args=["liucheng"]), {"section": section.pk})
     clauses = {t.clause for t in response.context["task_table"].data}
     assert clauses
     assert all(c.startswith("二、") for c in clauses)
@@ -115,14 +115,14 @@ def test_plan_page_filters_by_section_with_its_children(office_client):
 @pytest.mark.parametrize("bad", ["abc", "999999", "<script>", "1' OR '1'='1", "9" * 400])
 def test_plan_page_refuses_a_bad_filter_value_politely(office_client, bad):
     response = office_client.get(
-        reverse("plan-detail", args=["liucheng"]), {"department": bad, "section": bad}
+        reverse("plan-document", args=["liucheng"]), {"department": bad, "section": bad}
     )
     assert response.status_code == 200
     assert "<script>" not in response.content.decode().split("<main", 1)[1]
 
 
 def test_unknown_plan_is_404(office_client):
-    assert office_client.get(reverse("plan-detail", args=["nowhere"])).status_code == 404
+    assert office_client.get(reverse("plan-document", args=["nowhere"])).status_code == 404
     assert office_client.get("/plans/liucheng/indicators/nope/").status_code == 404
     assert office_client.get("/plans/panjin/tasks/999999/").status_code == 404
 
@@ -190,7 +190,7 @@ def _queries(client, url: str) -> int:
     "url_for",
     [
         lambda plan, dept: reverse("home"),
-        lambda plan, dept: reverse("plan-detail", args=[plan.code]),
+        lambda plan, dept: reverse("plan-document", args=[plan.code]),
         lambda plan, dept: reverse("department-list"),
         lambda plan, dept: dept.get_absolute_url(),
     ],
@@ -212,7 +212,7 @@ def test_pages_cost_the_same_queries_whatever_the_plan_size(office_client, url_f
 @pytest.mark.parametrize("code", SEED_CODES)
 def test_plan_page_stays_within_a_query_budget(office_client, django_assert_max_num_queries, code):
     with django_assert_max_num_queries(16):
-        office_client.get(reverse("plan-detail", args=[code]))
+        office_client.get(reverse("plan-document", args=[code]))
 
 
 def test_indicator_and_task_pages_stay_within_a_query_budget(
