@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from indicators.formatting import format_amount
 from indicators.models import Indicator
+from indicators.progress import Status
 
 
 class MilestoneYearColumn(tables.Column):
@@ -108,3 +109,73 @@ class IndicatorTable(tables.Table):
 
     def render_departments(self, record: Indicator):
         return "、".join(link.department.name for link in record.links.all()) or "—"
+
+
+class IndicatorProgressTable(tables.Table):
+    """A plan's indicators on a date: status, actual against expected, milestone, projection.
+
+    Rows are `plans.dashboards.IndicatorRow` objects (the status is computed, not stored).
+    """
+
+    clause = tables.Column(
+        verbose_name=_("条款"),
+        accessor="indicator__source_clause",
+        order_by=("indicator__position",),
+    )
+    name = tables.Column(verbose_name=_("指标"), accessor="indicator__name")
+    status = tables.Column(verbose_name=_("状态"), order_by=("status_rank",))
+    progress = tables.Column(verbose_name=_("实际 / 应达"), accessor="assessment", orderable=False)
+    final = tables.Column(
+        verbose_name=_("最终目标"), accessor="assessment__final", orderable=False, empty_values=()
+    )
+    projection = tables.Column(
+        verbose_name=_("预计完成"),
+        accessor="assessment__projected",
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta:
+        attrs = {"class": "table progress"}
+        order_by = ("indicator__position",)
+        empty_text = _("没有符合条件的指标。")
+        template_name = "django_tables2/table.html"
+
+    def render_name(self, record, value):
+        indicator = record.indicator
+        conflict = ""
+        if getattr(indicator, "has_conflict", False):
+            conflict = format_html(
+                " <span class='badge conflict' title='{}'>{}</span>",
+                indicator.conflict_note,
+                _("口径冲突"),
+            )
+        return format_html("<a href='{}'>{}</a>{}", indicator.get_absolute_url(), value, conflict)
+
+    def render_status(self, record):
+        return render_to_string("partials/_status.html", {"status": record.status})
+
+    def value_status(self, record):
+        return str(record.status.label)
+
+    def render_progress(self, record):
+        return render_to_string("indicators/_progress_bar.html", {"row": record})
+
+    def render_final(self, record):
+        indicator = record.indicator
+        if indicator.kind == Indicator.Kind.DELIVERABLE:
+            year = indicator.target_year or ""
+            return format_html("{} <small>{}</small>", _("完成"), year)
+        if record.assessment.final is None:
+            return _("持续实施") if indicator.is_ongoing else "—"
+        prefix = "≤ " if indicator.direction == Indicator.Direction.AT_MOST else ""
+        year = f" ({indicator.target_year})" if indicator.target_year else ""
+        return f"{prefix}{format_amount(record.assessment.final, indicator.unit)}{year}"
+
+    def render_projection(self, record):
+        a = record.assessment
+        if a.status == Status.ACHIEVED or a.actual is None:
+            return "—"
+        if a.projected is None:
+            return _("按当前进度无法完成")
+        return _("按当前进度,预计%(year)s年完成") % {"year": a.projected.year}

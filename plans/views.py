@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django_tables2 import RequestConfig
 
+from indicators.charts import figure_json, furthest_behind_chart, status_share_chart
 from indicators.filters import IndicatorFilter
 from indicators.models import Indicator
-from indicators.tables import IndicatorTable
+from indicators.progress import Status
+from indicators.tables import IndicatorProgressTable, IndicatorTable
+from plans.dashboards import (
+    department_progress,
+    departments_most_overdue,
+    furthest_behind,
+    plan_period_end,
+    plan_progress,
+    plans_progress,
+)
 from plans.models import Department, Plan
+from plans.periods import parse_period, period_ends, period_label
+from plans.roles import can_edit_plans
 from tasks.filters import TaskFilter
 from tasks.models import Task, TaskDepartment
-from tasks.tables import DepartmentTaskTable, TaskTable
+from tasks.tables import DepartmentTaskTable, TaskProgressTable, TaskTable
 
 PER_PAGE = 100
 
@@ -117,42 +132,108 @@ def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
     department = get_object_or_404(
         Department.objects.select_related("jurisdiction").prefetch_related("aliases"), pk=pk
     )
-
-    def tasks_in_role(role: str):
-        return (
-            Task.objects.filter(links__department=department, links__role=role)
-            .select_related("section", "plan", "parent")
-            .with_departments()
-            .prefetch_related("deliverables")
-        )
-
-    lead_tasks = DepartmentTaskTable(tasks_in_role(TaskDepartment.Role.LEAD), prefix="l-")
-    supporting_tasks = DepartmentTaskTable(tasks_in_role(TaskDepartment.Role.SUPPORT), prefix="s-")
+    progress = department_progress(department)
+    lead_tasks = DepartmentTaskTable(progress.lead, prefix="l-")
+    supporting_tasks = DepartmentTaskTable(progress.supporting, prefix="s-")
     config = RequestConfig(request, paginate={"per_page": PER_PAGE})
     config.configure(lead_tasks)
     config.configure(supporting_tasks)
-    indicators = (
-        Indicator.objects.filter(links__department=department)
-        .select_related("plan", "section")
-        .order_by("plan__code", "position")
-    )
     return render(
         request,
         "plans/department_detail.html",
         {
             "department": department,
+            "progress": progress,
             "lead_tasks": lead_tasks,
             "supporting_tasks": supporting_tasks,
-            "indicators": indicators,
+        },
+    )
+
+
+def _period_choice(request: HttpRequest, plan: Plan) -> tuple[dt.date, list[dt.date]]:
+    """The period asked for in ?period= (or ?date=), else the latest one ended; and all of them."""
+    ends = period_ends(plan.start_year, plan.end_year)
+    asked = parse_period(request.GET.get("period") or request.GET.get("date"))
+    return (asked if asked in ends else plan_period_end(plan)), ends
+
+
+def _status_filter(request: HttpRequest) -> Status | None:
+    value = request.GET.get("status")
+    return Status(value) if value in Status.values else None
+
+
+@login_required
+def plan_dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    """Where a plan stands on a period end: status counts, indicators, tasks, laggards."""
+    plan = get_object_or_404(Plan.objects.select_related("jurisdiction"), code=code)
+    on, ends = _period_choice(request, plan)
+    progress = plan_progress(plan, on)
+    sections = list(plan.sections.order_by("position"))
+
+    data = request.GET or None
+    indicator_filter = IndicatorFilter(
+        data, queryset=Indicator.objects.filter(plan=plan), plan=plan, sections=sections
+    )
+    task_filter = TaskFilter(
+        data, queryset=Task.objects.filter(plan=plan), plan=plan, sections=sections
+    )
+    status = _status_filter(request)
+    indicator_rows = progress.indicators
+    task_rows = progress.tasks
+    if indicator_filter.is_bound and indicator_filter.form.has_changed():
+        keep = set(indicator_filter.qs.values_list("pk", flat=True))
+        indicator_rows = [r for r in indicator_rows if r.indicator.pk in keep]
+        keep = set(task_filter.qs.values_list("pk", flat=True))
+        task_rows = [r for r in task_rows if r.task.pk in keep]
+    if status is not None:
+        indicator_rows = [r for r in indicator_rows if r.status == status]
+        task_rows = [r for r in task_rows if r.status == status]
+
+    indicator_table = IndicatorProgressTable(indicator_rows, prefix="i-")
+    task_table = TaskProgressTable(task_rows, prefix="t-")
+    config = RequestConfig(request, paginate={"per_page": 25})
+    config.configure(indicator_table)
+    config.configure(task_table)
+    return render(
+        request,
+        "plans/plan_dashboard.html",
+        {
+            "plan": plan,
+            "on": on,
+            "periods": [(end, period_label(end)) for end in ends],
+            "period_label": period_label(on),
+            "progress": progress,
+            "filter": task_filter,
+            "status_choices": Status.choices,
+            "status": status,
+            "indicator_table": indicator_table,
+            "task_table": task_table,
+            "laggards": departments_most_overdue(progress),
+            "can_edit": can_edit_plans(request.user),
         },
     )
 
 
 @login_required
-def plan_dashboard(request: HttpRequest, code: str) -> HttpResponse:
-    raise NotImplementedError
-
-
-@login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """All plans side by side for leaders: status shares and the indicators furthest behind."""
+    plans = list(Plan.objects.select_related("jurisdiction").order_by("code"))
+    asked = parse_period(request.GET.get("period") or request.GET.get("date"))
+    progresses = plans_progress(plans, asked)
+    shares = status_share_chart([(str(p.plan), p.counts) for p in progresses])
+    laggards = furthest_behind(progresses)
+    behind = furthest_behind_chart(
+        [(f"{row.indicator.name}({row.indicator.plan})", row.gap) for row in laggards]
+    )
+    return render(
+        request,
+        "plans/overview.html",
+        {
+            "progresses": progresses,
+            "asked": asked,
+            "laggards": laggards,
+            "share_chart": figure_json(shares),
+            "behind_chart": figure_json(behind) if laggards else None,
+            "today": timezone.localdate(),
+        },
+    )

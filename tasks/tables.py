@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from tasks.models import Task
+from tasks.progress import TaskState
 
 
 def _department_names(links) -> str:
@@ -52,11 +55,74 @@ class TaskTable(tables.Table):
         return record.schedule
 
 
-class DepartmentTaskTable(TaskTable):
-    """A department's tasks across plans: the plan and the department's role come first."""
+class DepartmentTaskTable(tables.Table):
+    """A department's tasks across plans with their status (rows: dashboards.TaskRow)."""
 
-    plan = tables.Column(verbose_name=_("方案"), accessor="plan", linkify=True)
+    plan = tables.Column(verbose_name=_("方案"), accessor="task__plan", linkify=True)
+    clause = tables.Column(
+        verbose_name=_("条款"),
+        accessor="task__clause",
+        order_by=("task__plan__code", "task__position"),
+    )
+    title = tables.Column(verbose_name=_("工作任务"), accessor="task__title")
+    status = tables.Column(verbose_name=_("状态"), order_by=("status_rank",))
+    lead = tables.Column(verbose_name=_("牵头单位"), accessor="task", orderable=False)
+    supporting = tables.Column(verbose_name=_("配合单位"), accessor="task", orderable=False)
 
-    class Meta(TaskTable.Meta):
-        sequence = ["plan", "clause", "title", "lead", "supporting", "schedule"]
-        order_by = ("plan", "position")
+    class Meta:
+        attrs = {"class": "table tasks"}
+        empty_text = _("无。")
+
+    def render_title(self, record):
+        return render_to_string("tasks/_task_cell.html", {"task": record.task})
+
+    def render_status(self, record):
+        return render_to_string("partials/_status.html", {"status": record.status})
+
+    def value_status(self, record):
+        return str(record.status.label)
+
+    def render_lead(self, record):
+        return _department_names(record.task.lead_links)
+
+    def render_supporting(self, record):
+        return _department_names(record.task.supporting_links)
+
+
+class TaskProgressTable(tables.Table):
+    """A plan's reportable tasks on a date with their status (rows: dashboards.TaskRow)."""
+
+    clause = tables.Column(
+        verbose_name=_("条款"), accessor="task__clause", order_by=("task__position",)
+    )
+    title = tables.Column(verbose_name=_("工作任务"), accessor="task__title")
+    status = tables.Column(verbose_name=_("状态"), order_by=("status_rank",))
+    lead = tables.Column(verbose_name=_("牵头单位"), accessor="task", orderable=False)
+    state = tables.Column(
+        verbose_name=_("最新进展"), accessor="task__state_note", orderable=False, empty_values=()
+    )
+
+    class Meta:
+        attrs = {"class": "table progress tasks"}
+        order_by = ("task__position",)
+        empty_text = _("没有符合条件的任务。")
+
+    def render_title(self, record):
+        return render_to_string("tasks/_task_cell.html", {"task": record.task})
+
+    def render_status(self, record):
+        return render_to_string("partials/_status.html", {"status": record.status})
+
+    def value_status(self, record):
+        return str(record.status.label)
+
+    def render_lead(self, record):
+        return _department_names(record.task.lead_links)
+
+    def render_state(self, record):
+        task = record.task
+        if not getattr(task, "state", None):
+            return "—"
+        label = TaskState(task.state).label
+        note = task.state_note or ""
+        return format_html("<strong>{}</strong> {}", label, Truncator(note).chars(80))

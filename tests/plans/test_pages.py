@@ -106,7 +106,9 @@ def test_plan_page_filters_by_department(office_client):
 def test_plan_page_filters_by_section_with_its_children(office_client):
     plan = Plan.objects.get(code="liucheng")
     section = plan.sections.get(path="二、")
-    response = office_client.get(reverse("plan-document", args=["liucheng"]), {"section": section.pk})
+    response = office_client.get(
+        reverse("plan-document", args=["liucheng"]), {"section": section.pk}
+    )
     clauses = {t.clause for t in response.context["task_table"].data}
     assert clauses
     assert all(c.startswith("二、") for c in clauses)
