@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import plotly.graph_objects as go
 from django.conf import settings
 
+from indicators.charts import indicator_chart
 from indicators.models import Indicator
-from indicators.progress import Assessment, Point, Target, assess, year_end
+from indicators.progress import Assessment, Point, Target, assess, milestone_path, year_end
 
 
 def tolerance() -> Decimal:
@@ -46,3 +48,21 @@ def reports_for(indicator: Indicator) -> list[Point]:
 
 def assess_indicator(indicator: Indicator, on: dt.date) -> Assessment:
     return assess(target_for(indicator), reports_for(indicator), on, tolerance=tolerance())
+
+
+def chart_for(indicator: Indicator, assessment: Assessment) -> go.Figure:
+    """The indicator's values against its milestone path, with the projection at the pace so far."""
+    target = target_for(indicator)
+    reports = reports_for(indicator)
+    projected = None
+    if assessment.projected and assessment.final is not None and reports:
+        projected = Point(assessment.projected, assessment.final)
+    return indicator_chart(
+        unit=indicator.unit,
+        path=milestone_path(target),
+        reports=reports,
+        projected=projected,
+        final=target.final,
+        deadline=target.due,
+        at_most=indicator.direction == Indicator.Direction.AT_MOST,
+    )

@@ -174,7 +174,8 @@ class IndicatorProgressTable(tables.Table):
 
     def render_projection(self, record):
         a = record.assessment
-        if a.status == Status.ACHIEVED or a.actual is None:
+        deliverable = record.indicator.kind == Indicator.Kind.DELIVERABLE
+        if a.status == Status.ACHIEVED or a.actual is None or deliverable:
             return "—"
         if a.projected is None:
             return _("按当前进度无法完成")

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from plans.models import Department, DepartmentAlias, Jurisdiction, Liaison, Plan, Section
+from plans.models import (
+    ApiToken,
+    Department,
+    DepartmentAlias,
+    Jurisdiction,
+    Liaison,
+    Plan,
+    Section,
+)
 
 
 @admin.register(Jurisdiction)
@@ -64,3 +72,22 @@ class LiaisonAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "department__name"]
     list_select_related = ["user", "department"]
     autocomplete_fields = ["department"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued by `manage.py create_api_token`, the only moment a key is shown.
+
+    Here an administrator renames, deactivates or deletes them; the stored hash never appears.
+    """
+
+    list_display = ["name", "user", "is_active", "created_at", "last_used_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "user__username", "user__first_name"]
+    list_select_related = ["user"]
+    fields = ["name", "user", "is_active", "created_at", "last_used_at"]
+    readonly_fields = ["user", "created_at", "last_used_at"]
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

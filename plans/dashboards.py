@@ -15,17 +15,9 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from indicators.assessment import assess_indicator, target_for
+from indicators.assessment import assess_indicator
 from indicators.models import Indicator, IndicatorDepartment
-from indicators.progress import (
-    SEVERITY,
-    Assessment,
-    Point,
-    Status,
-    count_by_status,
-    milestone_path,
-    shortfall,
-)
+from indicators.progress import SEVERITY, Assessment, Status, count_by_status, shortfall
 from plans.models import Department, Plan
 from plans.periods import default_period_end, period_ends
 from tasks.assessment import assess_task_row
@@ -172,16 +164,6 @@ def furthest_behind(progresses: Iterable[PlanProgress], limit: int = 10) -> list
         if row.status in (Status.BEHIND, Status.OVERDUE, Status.AT_RISK) and row.gap is not None
     ]
     return sorted(rows, key=lambda r: -r.gap)[:limit]
-
-
-def chart_points(indicator: Indicator, assessment: Assessment):
-    """The indicator's target path, its reports and the projection, for indicators.charts."""
-    target = target_for(indicator)
-    reports = [Point(m.period_end, m.value) for m in indicator.measurements.all()]
-    projected = None
-    if assessment.projected and assessment.final is not None and reports:
-        projected = Point(assessment.projected, assessment.final)
-    return target, milestone_path(target), reports, projected
 
 
 @dataclass

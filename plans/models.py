@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -187,3 +192,64 @@ class Liaison(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.get_username()} ({self.department})"
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def issue(self, *, user, name: str) -> tuple[ApiToken, str]:
+        """A new token for `user` and its key; the key is shown once and never stored."""
+        key = secrets.token_urlsafe(32)
+        return self.create(user=user, name=name, key_hash=hash_api_key(key)), key
+
+    def find(self, key: str) -> ApiToken | None:
+        """The active token of an active user with this key, or None.
+
+        Looked up by the key's SHA-256, so no stored secret is ever compared character by
+        character; an absurdly long "key" is refused before hashing.
+        """
+        if not key or len(key) > ApiToken.MAX_KEY_LENGTH:
+            return None
+        return self.filter(key_hash=hash_api_key(key), is_active=True, user__is_active=True).first()
+
+
+class ApiToken(models.Model):
+    """A key another system sends as `Authorization: Bearer <key>`; only its SHA-256 is kept."""
+
+    MAX_KEY_LENGTH = 200
+    # "Last used" is for an administrator's eye: once a minute is precise enough, and spares
+    # a database write on every request.
+    USE_RESOLUTION = dt.timedelta(minutes=1)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        help_text=_("令牌以该用户的身份读取数据"),
+    )
+    name = models.CharField(_("名称"), max_length=100, help_text=_("使用方,如“省智慧养老平台”"))
+    key_hash = models.CharField(_("密钥摘要"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True, editable=False)
+    is_active = models.BooleanField(_("有效"), default=True, help_text=_("取消勾选即停用该令牌"))
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="plans_apitoken_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def mark_used(self, now: dt.datetime | None = None) -> None:
+        now = now or timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= self.USE_RESOLUTION:
+            ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now

@@ -137,8 +137,8 @@ def test_a_task_is_only_found_under_its_own_plan(office_client):
 def test_department_page_lists_what_it_leads_and_supports_across_plans(office_client):
     dept = Department.objects.get(jurisdiction__name="柳城县", name="县民政局")
     response = office_client.get(dept.get_absolute_url())
-    lead = {t.clause for t in response.context["lead_tasks"].data}
-    support = {t.clause for t in response.context["supporting_tasks"].data}
+    lead = {r.task.clause for r in response.context["lead_tasks"].data}
+    support = {r.task.clause for r in response.context["supporting_tasks"].data}
     assert "二、(一)1" in lead
     assert lead == set(
         Task.objects.filter(links__department=dept, links__role="lead").values_list(
