@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -164,6 +165,87 @@ def furthest_behind(progresses: Iterable[PlanProgress], limit: int = 10) -> list
         if row.status in (Status.BEHIND, Status.OVERDUE, Status.AT_RISK) and row.gap is not None
     ]
     return sorted(rows, key=lambda r: -r.gap)[:limit]
+
+
+# -- Cached summaries for the overview ---------------------------------------------------------
+# A province has a hundred plans: the overview reads one small cached summary per plan, keyed
+# on the plan's progress_version (bumped by indicators/signals.py and tasks/signals.py on any
+# change), so only a plan whose data changed is assessed again.
+
+SUMMARY_TIMEOUT = 7 * 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class Laggard:
+    """An indicator short of its expected value, as the overview lists it."""
+
+    name: str
+    url: str
+    plan: str
+    status: Status
+    gap: Decimal
+    actual: Decimal | None
+    expected: Decimal | None
+    unit: str
+
+
+@dataclass
+class PlanSummary:
+    plan: Plan
+    on: dt.date
+    counts: dict[Status, int]
+    laggards: list[Laggard]
+
+
+def _summary_key(plan: Plan, on: dt.date) -> str:
+    return f"plan-summary:1:{plan.pk}:{plan.progress_version}:{on.isoformat()}"
+
+
+def _summarize(progress: PlanProgress, limit: int) -> tuple[dict[str, int], list[Laggard]]:
+    laggards = [
+        Laggard(
+            name=row.indicator.name,
+            url=row.indicator.get_absolute_url(),
+            plan=str(progress.plan),
+            status=row.status,
+            gap=row.gap,
+            actual=row.assessment.actual,
+            expected=row.assessment.expected,
+            unit=row.indicator.unit,
+        )
+        for row in furthest_behind([progress], limit)
+    ]
+    return {str(k): v for k, v in progress.counts.items()}, laggards
+
+
+def plan_summaries(plans: Sequence[Plan], on: dt.date | None = None, limit: int = 10):
+    """Status counts and laggards of each plan (at `on`, or each at its latest period), cached."""
+    dates = {p.pk: on or plan_period_end(p) for p in plans}
+    keys = {p.pk: _summary_key(p, dates[p.pk]) for p in plans}
+    cached = cache.get_many(list(keys.values()))
+    missing = [p for p in plans if keys[p.pk] not in cached]
+    if missing:
+        fresh = {}
+        for progress in plans_progress(missing, on):
+            fresh[keys[progress.plan.pk]] = _summarize(progress, limit)
+        cache.set_many(fresh, SUMMARY_TIMEOUT)
+        cached.update(fresh)
+    summaries = []
+    for plan in plans:
+        counts, laggards = cached[keys[plan.pk]]
+        summaries.append(
+            PlanSummary(
+                plan=plan,
+                on=dates[plan.pk],
+                counts={Status(k): v for k, v in counts.items()},
+                laggards=laggards,
+            )
+        )
+    return summaries
+
+
+def laggards_across(summaries: Iterable[PlanSummary], limit: int = 10) -> list[Laggard]:
+    return sorted((g for s in summaries for g in s.laggards), key=lambda g: -g.gap)[:limit]
 
 
 @dataclass

@@ -99,3 +99,15 @@ def percentage_within_bounds(name: str, table: str) -> Guard:
         "(SELECT unit FROM indicators_indicator WHERE id = NEW.indicator_id) = '%'",
         message="a percentage must lie between 0 and 100",
     )
+
+
+def sqlite_keep_triggers_on_table_remake(sender, connection, **kwargs) -> None:
+    """Let Django remake a table that other tables' guard triggers name.
+
+    Django alters a SQLite table by building a new one and renaming it into place. Modern
+    SQLite re-parses every trigger during that rename and fails while the old table is gone;
+    the legacy rename leaves triggers alone, and they name the table again once it is back.
+    """
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA legacy_alter_table = ON")

@@ -112,6 +112,12 @@ class Plan(models.Model):
     end_year = models.PositiveSmallIntegerField(_("终止年份"))
     goal = models.TextField(_("总体目标"), blank=True)
     source_document = models.CharField(_("来源文件"), max_length=100, blank=True)
+    progress_version = models.PositiveIntegerField(
+        _("进度数据版本"),
+        default=0,
+        editable=False,
+        help_text=_("每次指标、任务或数据变化时加一;缓存的仪表板以此为键"),
+    )
 
     class Meta:
         verbose_name = _("实施方案")
@@ -132,6 +138,11 @@ class Plan(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("plan-detail", args=[self.code])
+
+    @classmethod
+    def bump_progress(cls, plan_id: int) -> None:
+        """Mark the plan's progress data as changed, so cached dashboards are rebuilt."""
+        cls.objects.filter(pk=plan_id).update(progress_version=models.F("progress_version") + 1)
 
     @property
     def years(self) -> range:

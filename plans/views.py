@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django_tables2 import RequestConfig
 
 from indicators.charts import figure_json, furthest_behind_chart, status_share_chart
@@ -20,10 +23,10 @@ from indicators.tables import IndicatorProgressTable, IndicatorTable
 from plans.dashboards import (
     department_progress,
     departments_most_overdue,
-    furthest_behind,
+    laggards_across,
     plan_period_end,
     plan_progress,
-    plans_progress,
+    plan_summaries,
 )
 from plans.models import Department, Plan
 from plans.periods import parse_period, period_ends, period_label
@@ -162,14 +165,19 @@ def _status_filter(request: HttpRequest) -> Status | None:
     return Status(value) if value in Status.values else None
 
 
-@login_required
-def plan_dashboard(request: HttpRequest, code: str) -> HttpResponse:
-    """Where a plan stands on a period end: status counts, indicators, tasks, laggards."""
-    plan = get_object_or_404(Plan.objects.select_related("jurisdiction"), code=code)
-    on, ends = _period_choice(request, plan)
+DASHBOARD_TIMEOUT = 24 * 60 * 60
+
+
+def _dashboard_key(request: HttpRequest, plan: Plan, on: dt.date, can_edit: bool) -> str:
+    """The cached body of a dashboard: per plan data version, period, query, language, role."""
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
+    language = translation.get_language()
+    return f"plan-dashboard:1:{plan.pk}:{plan.progress_version}:{on}:{language}:{can_edit}:{query}"
+
+
+def _dashboard_context(request: HttpRequest, plan: Plan, on: dt.date, ends) -> dict:
     progress = plan_progress(plan, on)
     sections = list(plan.sections.order_by("position"))
-
     data = request.GET or None
     indicator_filter = IndicatorFilter(
         data, queryset=Indicator.objects.filter(plan=plan), plan=plan, sections=sections
@@ -194,24 +202,36 @@ def plan_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     config = RequestConfig(request, paginate={"per_page": 25})
     config.configure(indicator_table)
     config.configure(task_table)
-    return render(
-        request,
-        "plans/plan_dashboard.html",
-        {
-            "plan": plan,
-            "on": on,
-            "periods": [(end, period_label(end)) for end in ends],
-            "period_label": period_label(on),
-            "progress": progress,
-            "filter": task_filter,
-            "status_choices": Status.choices,
-            "status": status,
-            "indicator_table": indicator_table,
-            "task_table": task_table,
-            "laggards": departments_most_overdue(progress),
-            "can_edit": can_edit_plans(request.user),
-        },
-    )
+    return {
+        "periods": [(end, period_label(end)) for end in ends],
+        "progress": progress,
+        "filter": task_filter,
+        "status_choices": Status.choices,
+        "status": status,
+        "indicator_table": indicator_table,
+        "task_table": task_table,
+        "laggards": departments_most_overdue(progress),
+    }
+
+
+@login_required
+def plan_dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    """Where a plan stands on a period end: status counts, indicators, tasks, laggards.
+
+    The body is cached until the plan's data changes (Plan.progress_version), so a leader's
+    repeated look costs a cache read, not an assessment of every indicator and task.
+    """
+    plan = get_object_or_404(Plan.objects.select_related("jurisdiction"), code=code)
+    on, ends = _period_choice(request, plan)
+    can_edit = can_edit_plans(request.user)
+    context = {"plan": plan, "on": on, "period_label": period_label(on), "can_edit": can_edit}
+    key = _dashboard_key(request, plan, on, can_edit)
+    body = cache.get(key)
+    if body is None:
+        context |= _dashboard_context(request, plan, on, ends)
+        body = render_to_string("plans/_dashboard_body.html", context, request=request)
+        cache.set(key, body, DASHBOARD_TIMEOUT)
+    return render(request, "plans/plan_dashboard.html", {**context, "body": body})
 
 
 @login_required
@@ -219,17 +239,15 @@ def overview(request: HttpRequest) -> HttpResponse:
     """All plans side by side for leaders: status shares and the indicators furthest behind."""
     plans = list(Plan.objects.select_related("jurisdiction").order_by("code"))
     asked = parse_period(request.GET.get("period") or request.GET.get("date"))
-    progresses = plans_progress(plans, asked)
-    shares = status_share_chart([(str(p.plan), p.counts) for p in progresses])
-    laggards = furthest_behind(progresses)
-    behind = furthest_behind_chart(
-        [(f"{row.indicator.name}({row.indicator.plan})", row.gap) for row in laggards]
-    )
+    summaries = plan_summaries(plans, asked)
+    laggards = laggards_across(summaries)
+    shares = status_share_chart([(str(s.plan), s.counts) for s in summaries])
+    behind = furthest_behind_chart([(f"{g.name}({g.plan})", g.gap) for g in laggards])
     return render(
         request,
         "plans/overview.html",
         {
-            "progresses": progresses,
+            "summaries": summaries,
             "asked": asked,
             "laggards": laggards,
             "share_chart": figure_json(shares),

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TasksConfig(AppConfig):
     name = "tasks"
     verbose_name = _("任务")
+
+    def ready(self):
+        from tasks import signals
+
+        signals.connect()

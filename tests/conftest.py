@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 
@@ -20,6 +21,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         if only != ["none"]:
             call_command("load_plans", *only, verbosity=0)
         call_command("load_demo", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached summaries are keyed on data a test rolls back: start every test without them."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

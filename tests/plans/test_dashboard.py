@@ -151,7 +151,7 @@ def test_overview_shows_every_plan_and_the_charts_as_json(client, leader_user):
     client.force_login(leader_user)
     response = client.get(reverse("overview"), {"period": "2019-12-31"})
     html = response.content.decode()
-    assert [p.plan.code for p in response.context["progresses"]] == [
+    assert [p.plan.code for p in response.context["summaries"]] == [
         "liucheng",
         "liuzhou",
         "panjin",
@@ -159,7 +159,7 @@ def test_overview_shows_every_plan_and_the_charts_as_json(client, leader_user):
     ]
     share = json.loads(re.search(r'id="share-chart-data"[^>]*>(.*?)</script>', html, re.S)[1])
     assert len(share["data"]) == len(Status)
-    assert "新增养老床位" in [row.indicator.name for row in response.context["laggards"]]
+    assert "新增养老床位" in [row.name for row in response.context["laggards"]]
     assert "<script>" not in html.split("</head>", 1)[1].replace("<script id=", "")
 
 
@@ -224,3 +224,50 @@ def test_dashboard_query_budget(office_client, django_assert_max_num_queries):
         office_client.get(reverse("plan-detail", args=["xianyang"]))
     with django_assert_max_num_queries(12):
         office_client.get(reverse("overview"))
+
+
+def _count_queries(client, url, **params) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    return len(ctx.captured_queries), response.content.decode()
+
+
+def test_a_repeated_dashboard_is_served_from_the_cache(office_client):
+    url = reverse("plan-detail", args=["liucheng"])
+    first, html = _count_queries(office_client, url, period="2019-12-31")
+    again, html_again = _count_queries(office_client, url, period="2019-12-31")
+    assert again < first
+    assert html_again.split("<main", 1)[1] == html.split("<main", 1)[1]
+
+
+def test_a_new_value_shows_at_once_despite_the_cache(office_client):
+    url = reverse("plan-detail", args=["liucheng"])
+    office_client.get(url, {"period": "2019-12-31"})
+    log("liucheng", "new-beds", "2019-12-31", 300)
+    html = office_client.get(url, {"period": "2019-12-31"}).content.decode()
+    assert "300 张" in html
+    log("liucheng", "new-beds", "2019-12-31", 650)
+    html = office_client.get(url, {"period": "2019-12-31"}).content.decode()
+    assert "650 张" in html
+
+
+def test_a_task_update_refreshes_the_cached_overview(client, leader_user, office_user):
+    client.force_login(leader_user)
+    before = client.get(reverse("overview"), {"period": "2019-06-30"}).context["summaries"]
+    counts = next(s.counts for s in before if s.plan.code == "liucheng")
+    task = Task.objects.get(plan__code="liucheng", clause="二、(一)1")
+    TaskUpdate.objects.create(task=task, state="done", as_of=dt.date(2019, 6, 30))
+    after = client.get(reverse("overview"), {"period": "2019-06-30"}).context["summaries"]
+    new_counts = next(s.counts for s in after if s.plan.code == "liucheng")
+    assert new_counts[Status.ACHIEVED] == counts[Status.ACHIEVED] + 1
+
+
+def test_cached_dashboards_differ_by_role_and_language(client, office_user, leader_user):
+    url = reverse("plan-detail", args=["liucheng"])
+    client.force_login(office_user)
+    client.get(url)
+    client.force_login(leader_user)
+    html = client.get(url).content.decode()
+    assert "填报本期数据" not in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Indicator" in client.get(url).content.decode()
