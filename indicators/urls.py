@@ -8,4 +8,14 @@ urlpatterns = [
         views.indicator_detail,
         name="indicator-detail",
     ),
+    path(
+        "plans/<slug:code>/indicators/<slug:indicator>/values/",
+        views.measurement_edit,
+        name="measurement-edit",
+    ),
+    path(
+        "plans/<slug:code>/values/<str:period>/",
+        views.measurement_grid,
+        name="measurement-grid",
+    ),
 ]

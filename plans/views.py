@@ -236,22 +236,29 @@ def plan_dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    """All plans side by side for leaders: status shares and the indicators furthest behind."""
+    """All plans side by side for leaders: status shares and the indicators furthest behind.
+
+    Cached until any plan's data changes: the key holds every plan's progress_version.
+    """
     plans = list(Plan.objects.select_related("jurisdiction").order_by("code"))
     asked = parse_period(request.GET.get("period") or request.GET.get("date"))
-    summaries = plan_summaries(plans, asked)
-    laggards = laggards_across(summaries)
-    shares = status_share_chart([(str(s.plan), s.counts) for s in summaries])
-    behind = furthest_behind_chart([(f"{g.name}({g.plan})", g.gap) for g in laggards])
-    return render(
-        request,
-        "plans/overview.html",
-        {
+    today = timezone.localdate()
+    versions = ",".join(f"{p.pk}.{p.progress_version}" for p in plans)
+    digest = hashlib.sha256(versions.encode()).hexdigest()[:16]
+    key = f"overview:1:{digest}:{asked}:{today}:{translation.get_language()}"
+    context: dict = {"asked": asked, "today": today}
+    body = cache.get(key)
+    if body is None:
+        summaries = plan_summaries(plans, asked)
+        laggards = laggards_across(summaries)
+        shares = status_share_chart([(str(s.plan), s.counts) for s in summaries])
+        behind = furthest_behind_chart([(f"{g.name}({g.plan})", g.gap) for g in laggards])
+        context |= {
             "summaries": summaries,
-            "asked": asked,
             "laggards": laggards,
             "share_chart": figure_json(shares),
             "behind_chart": figure_json(behind) if laggards else None,
-            "today": timezone.localdate(),
-        },
-    )
+        }
+        body = render_to_string("plans/_overview_body.html", context, request=request)
+        cache.set(key, body, DASHBOARD_TIMEOUT)
+    return render(request, "plans/overview.html", {**context, "body": body})

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import translation
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +26,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Cached summaries are keyed on data a test rolls back: start every test without them."""
+def _fresh_start():
+    """Every test starts in Chinese with an empty cache.
+
+    Cached summaries are keyed on data a test rolls back, and a request in English leaves its
+    language active in the thread for whatever the next test does outside a request.
+    """
     cache.clear()
+    translation.activate(settings.LANGUAGE_CODE)
     yield
     cache.clear()
 
