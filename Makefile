@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test setup install lint format check-deploy messages clean
+.PHONY: run test setup install lint format check-deploy messages bench clean
 
 run: setup  ## Serve the app with the four plans and the demo accounts on http://127.0.0.1:8000
 	$(MANAGE) runserver 127.0.0.1:8000
@@ -42,6 +42,9 @@ check-deploy: install  ## The production settings pass Django's deployment check
 messages: install  ## Refresh the English translation catalogue after changing UI strings
 	$(MANAGE) makemessages -l en --ignore=.venv --ignore=tests --no-obsolete
 	$(MANAGE) compilemessages -l en --ignore=.venv
+
+bench: install  ## Page timings at seed and province size (bench/README.md); about two minutes
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

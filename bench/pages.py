@@ -45,6 +45,7 @@ BASELINE = {
     "/plans/liucheng/document/": "/plans/liucheng/document/",
     "/plans/scale-050/document/": "/plans/liucheng/document/",
 }
+DASHBOARDS = {"/plans/liucheng/", "/plans/scale-050/"}
 MAX_GROWTH = 2.0  # province-size median within 2x of the seed-size median
 MAX_OVER_CACHE = 10.0  # a page within 10x of serving its bytes from the cache
 MAX_HTML_BYTES = 1_000_000  # 1 MB
@@ -66,6 +67,7 @@ class Result:
     html_bytes: int = 0
     cached_median: float = 0.0
     cached_p95: float = 0.0
+    cold: float = 0.0  # one request right after every plan's data changed (nothing cached)
     runs: int = 0
 
     @property
@@ -153,6 +155,18 @@ def timed(client, url: str, runs: int, budget: float = math.inf) -> list[float]:
     return samples
 
 
+def cold_time(client, url: str) -> float:
+    """One request after every plan's data version moved on, as after a liaison's save."""
+    from django.db.models import F
+
+    from plans.models import Plan
+
+    Plan.objects.update(progress_version=F("progress_version") + 1)
+    started = time.perf_counter()
+    client.get(url)
+    return time.perf_counter() - started
+
+
 def measure(client, size: str, url: str, args: argparse.Namespace) -> Result:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -167,6 +181,7 @@ def measure(client, size: str, url: str, args: argparse.Namespace) -> Result:
         result.error = type(exc).__name__
         return result
     html = response.content
+    result.cold = cold_time(client, url)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
     result.queries = len(queries.captured_queries)
@@ -192,7 +207,7 @@ def ms(seconds: float) -> str:
 def print_table(results: list[Result]) -> None:
     header = (
         f"{'size':<9} {'page':<28} {'runs':>4} {'median ms':>9} {'p95 ms':>8} {'queries':>7} "
-        f"{'HTML bytes':>10} {'cache med':>9} {'cache p95':>9} {'x cache':>7}"
+        f"{'HTML bytes':>10} {'cache med':>9} {'cache p95':>9} {'x cache':>7} {'cold ms':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -203,7 +218,7 @@ def print_table(results: list[Result]) -> None:
         print(
             f"{r.size:<9} {r.url:<28} {r.runs:>4} {ms(r.median):>9} {ms(r.p95):>8} {r.queries:>7} "
             f"{r.html_bytes:>10,} {ms(r.cached_median):>9} {ms(r.cached_p95):>9} "
-            f"{r.over_cache:>7.1f}"
+            f"{r.over_cache:>7.1f} {ms(r.cold):>8}"
         )
 
 
@@ -224,7 +239,8 @@ def check_targets(seed: list[Result], province: list[Result]) -> list[str]:
             f"{verdict(ratio <= MAX_GROWTH)}  province {r.url} within {MAX_GROWTH:g}x of seed "
             f"{base.url}: {ms(r.median)} / {ms(base.median)} ms = {ratio:.2f}x"
         )
-    for r in seed + province:
+    # The 10x target is the dashboards' (the plan page); other pages are listed for reference.
+    for r in [r for r in seed + province if r.url in DASHBOARDS]:
         if r.error:
             lines.append(f"SKIP  {r.size} {r.url} within {MAX_OVER_CACHE:g}x of cache: {r.error}")
             continue

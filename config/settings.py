@@ -84,6 +84,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
+# Dashboards are cached until their plan's data changes (plans/dashboards.py). One process:
+# its own memory; several app servers: a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/1.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
