@@ -103,7 +103,13 @@ def indicator_chart(
         )
     if deadline is not None:
         fig.add_vline(x=deadline.isoformat(), line={"color": "#1565c0", "width": 1, "dash": "dot"})
-    fig.update_layout(**_layout(height=320, yaxis={"title": unit_text, "rangemode": "tozero"}))
+    fig.update_layout(
+        **_layout(
+            height=320,
+            yaxis={"title": unit_text, "rangemode": "tozero"},
+            xaxis={"tickformat": "%Y-%m"},  # plotly's month names would be English
+        )
+    )
     return fig
 
 
@@ -125,7 +131,8 @@ def status_share_chart(rows: Sequence[tuple[str, dict[Status, int]]]) -> go.Figu
     fig.update_layout(
         **_layout(
             barmode="stack",
-            height=max(180, 60 + 36 * len(rows)),
+            height=max(200, 90 + 36 * len(rows)),
+            legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
             yaxis={"autorange": "reversed", "automargin": True},
             xaxis={"title": _("指标与任务数")},
         )
