@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("", include("indicators.urls")),
     path("", include("tasks.urls")),
+    path("", include("reports.urls")),
 ]

@@ -31,6 +31,18 @@ def can_edit_plans(user) -> bool:
     return Role.OFFICE in roles_of(user)
 
 
+def is_leader(user) -> bool:
+    return Role.LEADER in roles_of(user)
+
+
+def liaison_department_id(user) -> int | None:
+    """The department a liaison reports for; None for anyone else."""
+    if Role.LIAISON not in roles_of(user):
+        return None
+    liaison = getattr(user, "liaison", None)
+    return liaison.department_id if liaison is not None else None
+
+
 def office_required(view):
     """Let office staff through; send others to log in, or answer 403 when logged in."""
 

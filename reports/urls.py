@@ -1,0 +1,21 @@
+from django.urls import path
+
+from reports import board, views
+
+urlpatterns = [
+    # Liaisons (reports/views.py)
+    path("reports/", views.report_home, name="report-home"),
+    path("reports/<int:pk>/", views.report_detail, name="report-detail"),
+    path("reports/<int:pk>/edit/", views.report_edit, name="report-edit"),
+    path("reports/<int:pk>/history/", views.report_history, name="report-history"),
+    path("plans/<slug:code>/reports/<str:period>/mine/", views.report_start, name="report-start"),
+    # The office and leaders (reports/board.py)
+    path("plans/<slug:code>/reports/<str:period>/", board.report_board, name="report-board"),
+    path("reports/<int:pk>/return/", board.report_return, name="report-return"),
+    path("reports/<int:pk>/return-item/", board.report_return_item, name="report-return-item"),
+    path("reports/<int:pk>/accept/", board.report_accept, name="report-accept"),
+    path("reports/<int:pk>/reopen/", board.report_reopen, name="report-reopen"),
+    path("reports/<int:pk>/comment/", board.report_comment, name="report-comment"),
+    path("plans/<slug:code>/periods/", board.period_list, name="period-list"),
+    path("plans/<slug:code>/periods/<str:period>/", board.period_edit, name="period-edit"),
+]
