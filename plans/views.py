@@ -30,7 +30,7 @@ from plans.dashboards import (
 )
 from plans.models import Department, Plan
 from plans.periods import parse_period, period_ends, period_label
-from plans.roles import can_edit_plans
+from plans.roles import can_edit_plans, is_leader
 from tasks.filters import TaskFilter
 from tasks.models import Task, TaskDepartment
 from tasks.tables import DepartmentTaskTable, TaskProgressTable, TaskTable
@@ -224,7 +224,15 @@ def plan_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     plan = get_object_or_404(Plan.objects.select_related("jurisdiction"), code=code)
     on, ends = _period_choice(request, plan)
     can_edit = can_edit_plans(request.user)
-    context = {"plan": plan, "on": on, "period_label": period_label(on), "can_edit": can_edit}
+    context = {
+        "plan": plan,
+        "on": on,
+        "period_label": period_label(on),
+        "can_edit": can_edit,
+        # The report for the period ending 30 June is the July report: "2019-07".
+        "report_period": f"{on.year}-{'07' if on.month == 6 else '12'}",
+        "can_review": can_edit or is_leader(request.user),
+    }
     key = _dashboard_key(request, plan, on, can_edit)
     body = cache.get(key)
     if body is None:

@@ -16,6 +16,7 @@ DEMO_ACCOUNTS = [
     ("liaison", "liaison-demo-2026", Role.LIAISON, ("柳城县", "县民政局"), "民政局联络员"),
     ("liaison2", "liaison-demo-2026", Role.LIAISON, ("柳城县", "县卫生计生局"), "卫计局联络员"),
 ]
+DEMO_EMAIL_DOMAIN = "example.gov.cn"  # reminders go to the console unless e-mail is set up
 ADMIN_ACCOUNT = ("admin", "admin-demo-2026")
 
 
@@ -27,7 +28,8 @@ class Command(BaseCommand):
         groups = {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
         for username, password, role, department, name in DEMO_ACCOUNTS:
             user, created = User.objects.get_or_create(
-                username=username, defaults={"first_name": name}
+                username=username,
+                defaults={"first_name": name, "email": f"{username}@{DEMO_EMAIL_DOMAIN}"},
             )
             if created:
                 user.set_password(password)
