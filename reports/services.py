@@ -354,19 +354,31 @@ def _need_comment(comment: str) -> str:
     return comment
 
 
-def report_return(*, report: Report, by, comment: str) -> Report:
-    """Return the whole report to the liaison with a comment."""
+def _send_back(*, report: Report, by, comment: str, from_state: str, kind: str, refusal: str):
+    """Give the whole report back to the liaison (state returned), with the reason recorded."""
     comment = _need_comment(comment)
     with transaction.atomic():
         report = _lock(report)
-        if report.state != Report.State.SUBMITTED:
-            raise ReportError(_("只能退回已报送、尚未采纳的报告。"))
+        if report.state != from_state:
+            raise ReportError(refusal)
         report.state = Report.State.RETURNED
         report.items.update(is_returned=False)
         report.values.update(is_returned=False)
         _bump(report, by, ["state"])
-        _record(report, ReportEvent.Kind.RETURNED, by, comment)
+        _record(report, kind, by, comment)
     return report
+
+
+def report_return(*, report: Report, by, comment: str) -> Report:
+    """Return the whole report to the liaison with a comment."""
+    return _send_back(
+        report=report,
+        by=by,
+        comment=comment,
+        from_state=Report.State.SUBMITTED,
+        kind=ReportEvent.Kind.RETURNED,
+        refusal=_("只能退回已报送、尚未采纳的报告。"),
+    )
 
 
 def report_return_item(
@@ -437,17 +449,14 @@ def report_accept(*, report: Report, by) -> Report:
 
 def report_reopen(*, report: Report, by, comment: str) -> Report:
     """Open an accepted report again for the liaison; explicit, with a reason, recorded."""
-    comment = _need_comment(comment)
-    with transaction.atomic():
-        report = _lock(report)
-        if report.state != Report.State.ACCEPTED:
-            raise ReportError(_("只能重新开放已采纳的报告。"))
-        report.state = Report.State.RETURNED
-        report.items.update(is_returned=False)
-        report.values.update(is_returned=False)
-        _bump(report, by, ["state"])
-        _record(report, ReportEvent.Kind.REOPENED, by, comment)
-    return report
+    return _send_back(
+        report=report,
+        by=by,
+        comment=comment,
+        from_state=Report.State.ACCEPTED,
+        kind=ReportEvent.Kind.REOPENED,
+        refusal=_("只能重新开放已采纳的报告。"),
+    )
 
 
 def report_comment(*, report: Report, by, comment: str) -> ReportEvent:
