@@ -134,7 +134,7 @@ def report_open(*, period: ReportingPeriod, department: Department, by) -> Repor
 
 def _text(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize())
+        return format(value.normalize(), "f")  # 520, not "5.2E+2"
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -187,8 +187,10 @@ def _record(report: Report, kind: str, by, comment: str = "", target: str = "") 
 def _lock(report: Report) -> Report:
     """The report row, locked for this transaction, with its current state."""
     return (
+        # Not updated_by: PostgreSQL re-reads a locked row after waiting, not its joined rows,
+        # and StaleReport must name the user who saved first.
         Report.objects.select_for_update(of=("self",))
-        .select_related("period__plan", "department", "updated_by")
+        .select_related("period__plan", "department")
         .get(pk=report.pk)
     )
 
