@@ -55,23 +55,12 @@ class TaskTable(tables.Table):
         return record.schedule
 
 
-class DepartmentTaskTable(tables.Table):
-    """A department's tasks across plans with their status (rows: dashboards.TaskRow)."""
+class TaskStatusTable(tables.Table):
+    """Rows are `plans.dashboards.TaskRow`: a task with its computed status."""
 
-    plan = tables.Column(verbose_name=_("方案"), accessor="task__plan", linkify=True)
-    clause = tables.Column(
-        verbose_name=_("条款"),
-        accessor="task__clause",
-        order_by=("task__plan__code", "task__position"),
-    )
     title = tables.Column(verbose_name=_("工作任务"), accessor="task__title")
     status = tables.Column(verbose_name=_("状态"), order_by=("status_rank",))
     lead = tables.Column(verbose_name=_("牵头单位"), accessor="task", orderable=False)
-    supporting = tables.Column(verbose_name=_("配合单位"), accessor="task", orderable=False)
-
-    class Meta:
-        attrs = {"class": "table tasks"}
-        empty_text = _("无。")
 
     def render_title(self, record):
         return render_to_string("tasks/_task_cell.html", {"task": record.task})
@@ -85,19 +74,33 @@ class DepartmentTaskTable(tables.Table):
     def render_lead(self, record):
         return _department_names(record.task.lead_links)
 
+
+class DepartmentTaskTable(TaskStatusTable):
+    """A department's tasks across plans with their status."""
+
+    plan = tables.Column(verbose_name=_("方案"), accessor="task__plan", linkify=True)
+    clause = tables.Column(
+        verbose_name=_("条款"),
+        accessor="task__clause",
+        order_by=("task__plan__code", "task__position"),
+    )
+    supporting = tables.Column(verbose_name=_("配合单位"), accessor="task", orderable=False)
+
+    class Meta:
+        attrs = {"class": "table tasks"}
+        empty_text = _("无。")
+        sequence = ["plan", "clause", "title", "status", "lead", "supporting"]
+
     def render_supporting(self, record):
         return _department_names(record.task.supporting_links)
 
 
-class TaskProgressTable(tables.Table):
-    """A plan's reportable tasks on a date with their status (rows: dashboards.TaskRow)."""
+class TaskProgressTable(TaskStatusTable):
+    """A plan's reportable tasks on a date with their status and latest note."""
 
     clause = tables.Column(
         verbose_name=_("条款"), accessor="task__clause", order_by=("task__position",)
     )
-    title = tables.Column(verbose_name=_("工作任务"), accessor="task__title")
-    status = tables.Column(verbose_name=_("状态"), order_by=("status_rank",))
-    lead = tables.Column(verbose_name=_("牵头单位"), accessor="task", orderable=False)
     state = tables.Column(
         verbose_name=_("最新进展"), accessor="task__state_note", orderable=False, empty_values=()
     )
@@ -106,18 +109,7 @@ class TaskProgressTable(tables.Table):
         attrs = {"class": "table progress tasks"}
         order_by = ("task__position",)
         empty_text = _("没有符合条件的任务。")
-
-    def render_title(self, record):
-        return render_to_string("tasks/_task_cell.html", {"task": record.task})
-
-    def render_status(self, record):
-        return render_to_string("partials/_status.html", {"status": record.status})
-
-    def value_status(self, record):
-        return str(record.status.label)
-
-    def render_lead(self, record):
-        return _department_names(record.task.lead_links)
+        sequence = ["clause", "title", "status", "lead", "state"]
 
     def render_state(self, record):
         task = record.task
