@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -137,6 +138,22 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     "config.staticfiles.PlotlyFinder",
 ]
+# Uploaded files: evidence attached to report items. Not served from MEDIA_URL (config/urls.py
+# routes nothing there and the web server must not either): only the evidence-download view
+# hands them out, to users who may read the report.
+MEDIA_ROOT = BASE_DIR / (env.str("MEDIA_ROOT", default="") or "media")  # relative: to BASE_DIR
+MEDIA_URL = "media/"
+# The largest evidence file accepted. Larger uploads are refused after they arrive; cap the
+# request body at the web server a little above this (nginx client_max_body_size).
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+if EVIDENCE_MAX_BYTES <= 0:
+    raise ImproperlyConfigured("EVIDENCE_MAX_BYTES must be a positive number of bytes.")
+# An uploaded file above this is spooled to a temporary file rather than held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated here on purpose
+# The form fields of one request, files excluded (a larger body is answered 400). An upload
+# from the report page carries the report's whole form too: up to 5,000 characters a field.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -8,10 +8,12 @@ them), and events and reminders are the record of what happened, never edited.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from reports.models import (
+    Evidence,
     Reminder,
     Report,
     ReportEvent,
@@ -166,3 +168,28 @@ class ReminderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("报告期"), ordering="period__period_end")
     def period_name(self, obj: Reminder) -> str:
         return str(obj.period)
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Evidence files, read-only; the file name opens the download view, which checks access."""
+
+    list_display = ["uploaded_at", "download", "item_name", "size", "content_type", "uploaded_by"]
+    list_filter = ["content_type", "item__report__period__plan"]
+    search_fields = ["name", "item__report__department__name", "uploaded_by__username"]
+    list_select_related = [
+        "item__report__department",
+        "item__report__period__plan",
+        "item__task",
+        "uploaded_by",
+    ]
+    fields = ["download", "item_name", "size", "content_type", "uploaded_by", "uploaded_at"]
+    date_hierarchy = "uploaded_at"
+
+    @admin.display(description=_("文件名"), ordering="name")
+    def download(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.name)
+
+    @admin.display(description=_("报告事项"))
+    def item_name(self, obj):
+        return str(obj.item)

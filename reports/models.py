@@ -9,6 +9,7 @@ the content, so nothing a liaison submitted is lost when the report is edited ag
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -22,6 +23,7 @@ from indicators.models import Indicator, Measurement
 from plans.models import Department, Plan
 from plans.periods import period_label
 from plans.roles import Role, roles_of
+from reports.evidence import extension_for
 from tasks.models import Task, TaskDepartment
 from tasks.progress import TaskState
 
@@ -304,3 +306,44 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} · {self.period} · {self.occasion}"
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    """Where a file is stored: a random name under its report, never the name it came with."""
+    extension = extension_for(instance.content_type)
+    return f"evidence/{instance.item.report_id}/{secrets.token_hex(16)}.{extension}"
+
+
+class Evidence(models.Model):
+    """A file a liaison attaches to an item as evidence of the work reported (optional).
+
+    Stored under a random name and served only through the evidence-download view, which
+    checks that the user may read the report; `name` is the cleaned name it was uploaded as.
+    """
+
+    item = models.ForeignKey(
+        ReportItem, verbose_name=_("报告事项"), on_delete=models.CASCADE, related_name="evidence"
+    )
+    file = models.FileField(_("文件"), upload_to=evidence_path)
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveBigIntegerField(_("大小(字节)"))
+    content_type = models.CharField(_("文件类型"), max_length=100, help_text=_("按文件内容识别"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("evidence-download", args=[self.pk])

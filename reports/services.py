@@ -140,9 +140,18 @@ def _text(value: Any) -> Any:
     return value
 
 
+def _evidence(item: ReportItem) -> dict:
+    """The item's file names, as {"evidence": [names]}; nothing for an item without files, so
+    versions saved before evidence existed compare equal in the history (reports/history.py)."""
+    names = [e.name for e in item.evidence.all()]
+    return {"evidence": names} if names else {}
+
+
 def snapshot(report: Report) -> dict:
     """The report's content as plain JSON: what a version was."""
-    items = report.items.select_related("task").order_by("task__position")
+    items = (
+        report.items.select_related("task").prefetch_related("evidence").order_by("task__position")
+    )
     values = report.values.select_related("indicator").order_by("indicator__position")
     return {
         "state": report.state,
@@ -155,6 +164,7 @@ def snapshot(report: Report) -> dict:
                 **{f: _text(getattr(item, f)) for f in ITEM_FIELDS},
                 "is_returned": item.is_returned,
                 "return_comment": item.return_comment,
+                **_evidence(item),
             }
             for item in items
         ],

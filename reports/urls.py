@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import board, views
+from reports import board, evidence_views, views
 
 urlpatterns = [
     # Liaisons (reports/views.py)
@@ -18,4 +18,16 @@ urlpatterns = [
     path("reports/<int:pk>/comment/", board.report_comment, name="report-comment"),
     path("plans/<slug:code>/periods/", board.period_list, name="period-list"),
     path("plans/<slug:code>/periods/<str:period>/", board.period_edit, name="period-edit"),
+    # Evidence files on report items (reports/evidence_views.py)
+    path(
+        "reports/<int:pk>/items/<int:item_pk>/evidence/",
+        evidence_views.evidence_upload,
+        name="evidence-upload",
+    ),
+    path("reports/evidence/<int:pk>/", evidence_views.evidence_download, name="evidence-download"),
+    path(
+        "reports/evidence/<int:pk>/delete/",
+        evidence_views.evidence_delete,
+        name="evidence-delete",
+    ),
 ]

@@ -58,7 +58,7 @@ def _with_entries(report: Report) -> Report:
         Prefetch(
             "items",
             queryset=ReportItem.objects.select_related("task__plan")
-            .prefetch_related("task__deliverables")
+            .prefetch_related("task__deliverables", "evidence")
             .order_by("task__position", "pk"),
         ),
         Prefetch(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from plans.models import Department
 from reports import services
-from reports.models import Report, ReportingPeriod
+from reports.models import Evidence, Report, ReportingPeriod
 from tasks.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,7 @@ GET = {
     "login": (200, 200, 200, 200, 200, 200),
     "password_change": (LOGIN, 200, 200, 200, 200, 200),
     "password_change_done": (LOGIN, 200, 200, 200, 200, 200),
+    "evidence-download": (LOGIN, 404, 200, 404, 200, 200),
 }
 # POST-only actions on the liaison's report: who may, and what the others get.
 POST = {
@@ -56,6 +58,8 @@ POST = {
     "report-accept": (LOGIN, 404, 403, 404, 403, "ok"),
     "report-reopen": (LOGIN, 404, 403, 404, 403, "ok"),
     "report-comment": (LOGIN, 404, 403, 404, "ok", "ok"),
+    "evidence-upload": (LOGIN, 404, "ok", 404, 403, 403),
+    "evidence-delete": (LOGIN, 404, "ok", 404, 403, 403),
 }
 # Not part of the product's own pages: Django's and the language switch, tested elsewhere.
 SKIPPED = {
@@ -99,10 +103,17 @@ def cast(django_user_model, office_user, leader_user, liaison_user):
 
 
 @pytest.fixture
-def report(liaison_user):
+def report(liaison_user, settings, tmp_path):
     period = ReportingPeriod.objects.get(plan__code="liucheng", kind="half", year=2019)
     department = Department.objects.get(jurisdiction__name="柳城县", name="县民政局")
-    return services.report_open(period=period, department=department, by=liaison_user)
+    report = services.report_open(period=period, department=department, by=liaison_user)
+    settings.MEDIA_ROOT = tmp_path
+    evidence = Evidence(
+        item=report.items.first(), name="证明.pdf", size=9, content_type="application/pdf"
+    )
+    evidence.file.save("证明.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+    evidence.save()
+    return report
 
 
 def url_for(name: str, report: Report) -> str:
@@ -122,6 +133,11 @@ def url_for(name: str, report: Report) -> str:
         "period-edit": ["liucheng", "2019-07"],
         "api-plan-progress": ["liucheng"],
     }.get(name)
+    evidence = Evidence.objects.filter(item__report=report).first()
+    if name == "evidence-upload":
+        args = [report.pk, evidence.item_id]
+    elif name in ("evidence-download", "evidence-delete"):
+        args = [evidence.pk]
     if name.startswith("report-") and args is None and name != "report-home":
         args = [report.pk]
     return reverse(name, args=args or [])
