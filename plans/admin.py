@@ -6,6 +6,7 @@ from plans.models import (
     DepartmentAlias,
     Jurisdiction,
     Liaison,
+    OfficeScope,
     Plan,
     Section,
 )
@@ -91,3 +92,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(OfficeScope)
+class OfficeScopeAdmin(admin.ModelAdmin):
+    """Which jurisdictions an office account manages (none listed: every plan)."""
+
+    list_display = ["user"]
+    search_fields = ["user__username", "user__first_name", "jurisdictions__name"]
+    filter_horizontal = ["jurisdictions"]
+    list_select_related = ["user"]

@@ -183,6 +183,31 @@ class Section(models.Model):
         return f"{self.number}{self.title}"
 
 
+class OfficeScope(models.Model):
+    """The jurisdictions an office account manages.
+
+    A county's own installation needs none: an office account without a scope manages every
+    plan. A province-wide installation gives each county's office its county here.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="office_scope",
+    )
+    jurisdictions = models.ManyToManyField(
+        Jurisdiction, verbose_name=_("管理的行政区"), related_name="+", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("联席办管理范围")
+        verbose_name_plural = _("联席办管理范围")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 class Liaison(models.Model):
     """The person a department names to report to the joint-conference office (联络员)."""
 

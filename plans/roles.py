@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from plans.models import OfficeScope, Plan
+
 
 class Role(models.TextChoices):
     OFFICE = "office", _("联席办工作人员")
@@ -29,6 +31,24 @@ def roles_of(user) -> set[Role]:
 
 def can_edit_plans(user) -> bool:
     return Role.OFFICE in roles_of(user)
+
+
+def managed_jurisdiction_ids(user) -> set[int] | None:
+    """The jurisdictions an office account manages; None when it manages every plan."""
+    if user.is_superuser:
+        return None
+    scope = OfficeScope.objects.filter(user=user).prefetch_related("jurisdictions").first()
+    if scope is None:
+        return None
+    return {j.pk for j in scope.jurisdictions.all()}
+
+
+def manages_plan(user, plan) -> bool:
+    """Office staff may change this plan's data and review its reports."""
+    if not can_edit_plans(user):
+        return False
+    ids = managed_jurisdiction_ids(user)
+    return ids is None or plan.jurisdiction_id in ids
 
 
 def is_leader(user) -> bool:
@@ -52,6 +72,12 @@ def office_required(view):
             return redirect_to_login(request.get_full_path())
         if not can_edit_plans(request.user):
             raise PermissionDenied
+        if "code" in kwargs:  # a plan's page: the office must manage that plan
+            ids = managed_jurisdiction_ids(request.user)
+            if ids is not None and not Plan.objects.filter(
+                code=kwargs["code"], jurisdiction__in=ids
+            ).exists():
+                raise PermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapper

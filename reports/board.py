@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from plans.models import Department, Liaison, Plan
-from plans.roles import Role, office_required, roles_of
+from plans.roles import Role, managed_jurisdiction_ids, office_required, roles_of
 from reports import services
 from reports.filters import BoardFilterForm
 from reports.models import (
@@ -58,6 +58,15 @@ def _reviewer_roles(request: HttpRequest) -> set[Role]:
     if not roles & {Role.OFFICE, Role.LEADER}:
         raise PermissionDenied
     return roles
+
+
+def _check_plan(request: HttpRequest, roles: set[Role], plan: Plan) -> None:
+    """Leaders read every plan; office staff only the plans they manage."""
+    if Role.LEADER in roles:
+        return
+    ids = managed_jurisdiction_ids(request.user)
+    if ids is not None and plan.jurisdiction_id not in ids:
+        raise PermissionDenied
 
 
 def _plan_periods(code: str, slug: str) -> tuple[Plan, ReportingPeriod, list[ReportingPeriod]]:
@@ -254,6 +263,7 @@ def report_board(request: HttpRequest, code: str, period: str) -> HttpResponse:
     each task with its departments' progress side by side (?view=tasks)."""
     roles = _reviewer_roles(request)
     plan, period, periods = _plan_periods(code, period)
+    _check_plan(request, roles, plan)
     today = timezone.localdate()
     rows = board_rows(period, today=today)
     view = "tasks" if request.GET.get("view") == "tasks" else "departments"
@@ -426,6 +436,7 @@ def period_rows(plan: Plan, periods: list[ReportingPeriod], today: dt.date) -> l
 def period_list(request: HttpRequest, code: str) -> HttpResponse:
     roles = _reviewer_roles(request)
     plan = get_object_or_404(Plan.objects.select_related("jurisdiction"), code=code)
+    _check_plan(request, roles, plan)
     periods = list(ReportingPeriod.objects.filter(plan=plan).order_by("period_end"))
     for p in periods:
         p.plan = plan

@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 from indicators.models import Indicator, Measurement
 from plans.models import Department, Plan
 from plans.periods import period_label
-from plans.roles import Role, roles_of
+from plans.roles import Role, managed_jurisdiction_ids, roles_of
 from reports.evidence import extension_for
 from tasks.models import Task, TaskDepartment
 from tasks.progress import TaskState
@@ -97,8 +97,11 @@ class ReportQuerySet(models.QuerySet):
     def visible_to(self, user) -> ReportQuerySet:
         """Reports a user may read: office staff and leaders all, a liaison their department's."""
         roles = roles_of(user)
-        if Role.OFFICE in roles or Role.LEADER in roles:
+        if Role.LEADER in roles:
             return self.all()
+        if Role.OFFICE in roles:
+            ids = managed_jurisdiction_ids(user)
+            return self.all() if ids is None else self.filter(period__plan__jurisdiction__in=ids)
         liaison = getattr(user, "liaison", None) if user.is_authenticated else None
         if Role.LIAISON in roles and liaison is not None:
             return self.filter(department_id=liaison.department_id)

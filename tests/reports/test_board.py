@@ -510,14 +510,14 @@ def test_pages_cost_the_same_queries_whatever_the_number_of_departments(
 def test_board_and_period_pages_stay_within_a_query_budget(
     office_client, liucheng_reports, django_assert_max_num_queries
 ):
-    """Counts include the session, the user and the user's groups."""
-    with django_assert_max_num_queries(10):
+    """Counts include the session, the user, the user's groups and the office's scope."""
+    with django_assert_max_num_queries(11):
         office_client.get(board_url())
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         office_client.get(board_url(view="tasks"))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         office_client.get(reverse("period-list", args=["liucheng"]))
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         office_client.get(reverse("period-edit", args=["liucheng", "2019-07"]))
 
 
