@@ -74,9 +74,10 @@ def office_required(view):
             raise PermissionDenied
         if "code" in kwargs:  # a plan's page: the office must manage that plan
             ids = managed_jurisdiction_ids(request.user)
-            if ids is not None and not Plan.objects.filter(
-                code=kwargs["code"], jurisdiction__in=ids
-            ).exists():
+            if (
+                ids is not None
+                and not Plan.objects.filter(code=kwargs["code"], jurisdiction__in=ids).exists()
+            ):
                 raise PermissionDenied
         return view(request, *args, **kwargs)
 
