@@ -26,7 +26,13 @@ from indicators.forms import (
 )
 from indicators.models import Indicator, Measurement, Milestone
 from plans.models import Plan
-from plans.periods import default_period_end, parse_period, period_ends, period_label
+from plans.periods import (
+    chosen_period_end,
+    default_period_end,
+    parse_period,
+    period_ends,
+    period_label,
+)
 from plans.roles import can_edit_plans, office_required
 
 
@@ -77,10 +83,7 @@ def measurement_history(indicator: Indicator) -> list[MeasurementChange]:
 
 
 def _period_or_default(text: str | None, ends: list[dt.date]) -> dt.date:
-    period = parse_period(text)
-    if period in ends:
-        return period
-    return default_period_end(ends, timezone.localdate())
+    return chosen_period_end(text, ends, timezone.localdate())
 
 
 @login_required

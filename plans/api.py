@@ -13,15 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from indicators.models import Indicator
 from indicators.progress import SEVERITY, Status, count_by_status
-from plans.dashboards import IndicatorRow, TaskRow
+from plans.dashboards import IndicatorRow, TaskRow, plan_period_end
 from plans.dashboards import plan_progress as dashboard_progress
 from plans.models import ApiToken, Plan
-from plans.periods import default_period_end, period_ends
 from tasks.progress import TaskState
 
 # ASCII digits only: `\d` would take "２０１９", and date.fromisoformat takes "20191231" too.
@@ -153,7 +152,7 @@ def plan_progress(request: HttpRequest, code: str) -> JsonResponse:
         if on is None:
             return _error(400, BAD_DATE)
     else:
-        on = default_period_end(period_ends(plan.start_year, plan.end_year), timezone.localdate())
+        on = plan_period_end(plan)
 
     # The same rows the plan dashboard shows, so both always count the same way.
     progress = dashboard_progress(plan, on)

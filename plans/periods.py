@@ -25,6 +25,12 @@ def default_period_end(ends: list[dt.date], today: dt.date) -> dt.date:
     return past[-1] if past else ends[0]
 
 
+def chosen_period_end(text: str | None, ends: list[dt.date], today: dt.date) -> dt.date:
+    """The period named in a URL if it is one of the plan's, else the latest one ended."""
+    asked = parse_period(text)
+    return asked if asked in ends else default_period_end(ends, today)
+
+
 def period_label(end: dt.date) -> str:
     """ "2019年上半年" for 30 June 2019, "2019年全年" for 31 December 2019."""
     if (end.month, end.day) == (6, 30):

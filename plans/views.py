@@ -24,12 +24,11 @@ from plans.dashboards import (
     department_progress,
     departments_most_overdue,
     laggards_across,
-    plan_period_end,
     plan_progress,
     plan_summaries,
 )
 from plans.models import Department, Plan
-from plans.periods import parse_period, period_ends, period_label
+from plans.periods import chosen_period_end, parse_period, period_ends, period_label
 from plans.roles import can_edit_plans, is_leader
 from tasks.filters import TaskFilter
 from tasks.models import Task, TaskDepartment
@@ -156,8 +155,8 @@ def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _period_choice(request: HttpRequest, plan: Plan) -> tuple[dt.date, list[dt.date]]:
     """The period asked for in ?period= (or ?date=), else the latest one ended; and all of them."""
     ends = period_ends(plan.start_year, plan.end_year)
-    asked = parse_period(request.GET.get("period") or request.GET.get("date"))
-    return (asked if asked in ends else plan_period_end(plan)), ends
+    text = request.GET.get("period") or request.GET.get("date")
+    return chosen_period_end(text, ends, timezone.localdate()), ends
 
 
 def _status_filter(request: HttpRequest) -> Status | None:

@@ -2,7 +2,13 @@ import datetime as dt
 
 import pytest
 
-from plans.periods import default_period_end, parse_period, period_ends, period_label
+from plans.periods import (
+    chosen_period_end,
+    default_period_end,
+    parse_period,
+    period_ends,
+    period_label,
+)
 
 d = dt.date
 
@@ -53,3 +59,17 @@ def test_period_labels():
 )
 def test_parse_period(text, expected):
     assert parse_period(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2019-07", d(2019, 6, 30)),
+        ("2019-12-31", d(2019, 12, 31)),
+        ("2031-06-30", d(2019, 12, 31)),
+        ("junk", d(2019, 12, 31)),
+        (None, d(2019, 12, 31)),
+    ],
+)
+def test_chosen_period_is_the_one_asked_if_the_plan_has_it(text, expected):
+    assert chosen_period_end(text, period_ends(2018, 2019), d(2026, 11, 23)) == expected
