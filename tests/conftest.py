@@ -10,6 +10,23 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import translation
 
+# Tests that need a program outside Python skip with a reason where it is absent, so that
+# `make test` works on any machine; CI installs the programs and sets these variables, and there
+# such a skip is a failure: a missing browser must not pass silently.
+REQUIRED_PROGRAMS = {"browser": "REQUIRE_BROWSER", "libreoffice": "REQUIRE_LIBREOFFICE"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped:
+        return
+    for marker, variable in REQUIRED_PROGRAMS.items():
+        if item.get_closest_marker(marker) and os.environ.get(variable):
+            report.outcome = "failed"
+            report.longrepr = f"{variable} is set but the test was skipped: {report.longrepr}"
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
