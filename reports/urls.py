@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import board, evidence_views, views
+from reports import board, circular_views, evidence_views, export_views, views
 
 urlpatterns = [
     # Liaisons (reports/views.py)
@@ -16,7 +16,28 @@ urlpatterns = [
     path("reports/<int:pk>/accept/", board.report_accept, name="report-accept"),
     path("reports/<int:pk>/reopen/", board.report_reopen, name="report-reopen"),
     path("reports/<int:pk>/comment/", board.report_comment, name="report-comment"),
+    path(
+        "plans/<slug:code>/reports/<str:period>/circular/",
+        circular_views.report_circular,
+        name="report-circular",
+    ),
+    path(
+        "plans/<slug:code>/reports/<str:period>/circular.xlsx",
+        circular_views.report_circular_export,
+        name="report-circular-export",
+    ),
     path("plans/<slug:code>/periods/", board.period_list, name="period-list"),
+    # The July and December workbooks (reports/export_views.py)
+    path(
+        "plans/<slug:code>/reports/<str:period>/export.xlsx",
+        export_views.report_export,
+        name="report-export",
+    ),
+    path(
+        "reports/<int:pk>/export.xlsx",
+        export_views.report_export_department,
+        name="report-export-department",
+    ),
     path("plans/<slug:code>/periods/<str:period>/", board.period_edit, name="period-edit"),
     # Evidence files on report items (reports/evidence_views.py)
     path(

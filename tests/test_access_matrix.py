@@ -36,22 +36,31 @@ GET = {
     "measurement-edit": (LOGIN, 403, 403, 403, 403, 200),
     "measurement-grid": (LOGIN, 403, 403, 403, 403, 200),
     "task-update": (LOGIN, 403, 403, 403, 403, 200),
+    "task-import": (LOGIN, 403, 403, 403, 403, 200),
     "report-home": R,
     "report-detail": (LOGIN, 404, 200, 404, 200, 200),
     "report-history": (LOGIN, 404, 200, 404, 200, 200),
     "report-start": (LOGIN, 403, 200, 200, 403, 403),
     "report-board": (LOGIN, 403, 403, 403, 200, 200),
+    "report-circular": (LOGIN, 403, 403, 403, 200, 200),
+    "report-circular-export": (LOGIN, 403, 403, 403, 200, 200),
+    "report-export": (LOGIN, 403, 403, 403, 200, 200),
+    "report-export-department": (LOGIN, 404, 200, 404, 200, 200),
     "period-list": (LOGIN, 403, 403, 403, 200, 200),
     "period-edit": (LOGIN, 403, 403, 403, 403, 200),
     "api-plan-progress": (401, 200, 200, 200, 200, 200),
     "api-openapi": (200, 200, 200, 200, 200, 200),
+    "healthz": (200, 200, 200, 200, 200, 200),
     "login": (200, 200, 200, 200, 200, 200),
     "password_change": (LOGIN, 200, 200, 200, 200, 200),
     "password_change_done": (LOGIN, 200, 200, 200, 200, 200),
     "evidence-download": (LOGIN, 404, 200, 404, 200, 200),
+    "otp-setup": (LOGIN, 403, 403, 403, 403, 200),  # office and admin accounts only
+    "otp-verify": R,  # without an authenticator it sends the user on
 }
 # POST-only actions on the liaison's report: who may, and what the others get.
 POST = {
+    "task-import-confirm": (LOGIN, 403, 403, 403, 403, "ok"),
     "report-edit": (LOGIN, 404, "ok", 404, 403, 403),
     "report-return": (LOGIN, 404, 403, 404, 403, "ok"),
     "report-return-item": (LOGIN, 404, 403, 404, 403, "ok"),
@@ -60,6 +69,7 @@ POST = {
     "report-comment": (LOGIN, 404, 403, 404, "ok", "ok"),
     "evidence-upload": (LOGIN, 404, "ok", 404, 403, 403),
     "evidence-delete": (LOGIN, 404, "ok", 404, 403, 403),
+    "otp-remove": (LOGIN, 403, 403, 403, 403, "ok"),
 }
 # Not part of the product's own pages: Django's and the language switch, tested elsewhere.
 SKIPPED = {
@@ -127,8 +137,13 @@ def url_for(name: str, report: Report) -> str:
         "measurement-grid": ["liucheng", "2019-12-31"],
         "task-detail": ["liucheng", task.pk],
         "task-update": ["liucheng", task.pk],
+        "task-import": ["liucheng"],
+        "task-import-confirm": ["liucheng"],
         "report-start": ["liucheng", "2019-07"],
         "report-board": ["liucheng", "2019-07"],
+        "report-circular": ["liucheng", "2019-07"],
+        "report-circular-export": ["liucheng", "2019-07"],
+        "report-export": ["liucheng", "2019-07"],
         "period-list": ["liucheng"],
         "period-edit": ["liucheng", "2019-07"],
         "api-plan-progress": ["liucheng"],
