@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from indicators.assessment import target_for, tolerance
+from indicators.forms import has_control_characters, normalize_note
 from indicators.models import Indicator, Measurement
 from indicators.progress import Point, assess
 from plans.models import Department
@@ -93,10 +94,12 @@ def expected_departments(period: ReportingPeriod) -> list[Department]:
     """Departments that must report for a period: those leading or supporting a reportable
     task, or responsible for an indicator, of the period's plan."""
     plan = period.plan
-    leaf = ~Exists(Task.objects.filter(parent=OuterRef("task_links__task")))
-    task_depts = Department.objects.filter(task_links__task__plan=plan).filter(leaf)
+    # Start from the plan's task links, not from departments: a join from Department through
+    # task_links would also pass every other plan's links of the same departments.
+    leaf = ~Exists(Task.objects.filter(parent=OuterRef("task_id")))
+    task_depts = TaskDepartment.objects.filter(task__plan=plan).filter(leaf)
     indicator_depts = Department.objects.filter(indicators__plan=plan)
-    ids = set(task_depts.values_list("pk", flat=True)) | set(
+    ids = set(task_depts.values_list("department_id", flat=True)) | set(
         indicator_depts.values_list("pk", flat=True)
     )
     return list(Department.objects.filter(pk__in=ids).order_by("name"))
@@ -357,8 +360,18 @@ def report_submit(*, report: Report, by, version: int) -> Report:
 # -- Office steps ----------------------------------------------------------------------------
 
 
+def _clean_comment(comment: str) -> str:
+    """A reviewer's comment as stored: line breaks as LF, no control characters."""
+    comment = normalize_note(comment or "")
+    if has_control_characters(comment):
+        raise ReportError(
+            _("意见含有不可见的控制字符(可能是从其他软件粘贴带入的),请删除后再提交。")
+        )
+    return comment
+
+
 def _need_comment(comment: str) -> str:
-    comment = (comment or "").strip()
+    comment = _clean_comment(comment)
     if not comment:
         raise ReportError(_("请填写意见,说明退回或重新开放的原因。"))
     if len(comment) > MAX_TEXT:
@@ -473,7 +486,7 @@ def report_reopen(*, report: Report, by, comment: str) -> Report:
 
 def report_comment(*, report: Report, by, comment: str) -> ReportEvent:
     """A leader's (or the office's) remark on a report; changes nothing else."""
-    comment = (comment or "").strip()
+    comment = _clean_comment(comment)
     if not comment:
         raise ReportError(_("请填写批示内容。"))
     if len(comment) > MAX_TEXT:
