@@ -1,4 +1,4 @@
-"""The task table as government offices exchange it: 序号 / 工作任务 / 牵头单位 / 配合单位 / 时间进度.
+"""The task table as offices exchange it: 序号 / 工作任务 / 牵头单位 / 配合单位 / 时间进度.
 
 One definition for both directions: the Excel export writes these five columns first on its
 任务进展 sheet, and the task import reads them back (Xianyang's plan is published in exactly this
