@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "django_tables2",
     "simple_history",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "plans",
     "indicators",
     "tasks",
@@ -47,12 +50,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: the OTP state of the session, the idle and absolute
+    # session limits, then the second-factor gate (see "Security" below).
+    "django_otp.middleware.OTPMiddleware",
+    "plans.sessions.SessionTimeoutMiddleware",
+    "plans.otp.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes requires: it turns a lockout flagged during the request into a page.
@@ -97,7 +106,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # At least 10 characters of three kinds (plans/passwords.py; replaces MinimumLengthValidator).
+    {
+        "NAME": "plans.passwords.PasswordRulesValidator",
+        "OPTIONS": {"min_length": 10, "min_classes": 3},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -148,6 +161,11 @@ MEDIA_URL = "media/"
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 if EVIDENCE_MAX_BYTES <= 0:
     raise ImproperlyConfigured("EVIDENCE_MAX_BYTES must be a positive number of bytes.")
+# The largest task-table workbook the plan import accepts (tasks/importing.py); uploads wait
+# for confirmation under MEDIA_ROOT/imports/.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+if IMPORT_MAX_BYTES <= 0:
+    raise ImproperlyConfigured("IMPORT_MAX_BYTES must be a positive number of bytes.")
 # An uploaded file above this is spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated here on purpose
 # The form fields of one request, files excluded (a larger body is answered 400). An upload
@@ -184,8 +202,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # False only to try the production set-up over plain HTTP on a closed network (make serve
+    # without nginx): browsers do not send secure cookies over HTTP, so no one could log in.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -215,3 +234,60 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
+
+# -- Security (等保2.0 level 2/3, OWASP ASVS L2; README "Deploying on an intranet") -------------
+
+# Content-Security-Policy (django-csp), in development too so that tests and browsers see it.
+# No inline script anywhere: chart data travels in json_script blocks (type application/json,
+# which the browser never runs) and every script is a static file.
+# Styles come from our files too, with two exact exceptions instead of 'unsafe-inline' (checked in
+# Chromium): plotly.js creates an *empty* <style> element and fills it through the CSSOM
+# (insertRule, which CSP does not police) with its modebar, hover and cursor rules: the hash
+# of the empty string lets that element exist and nothing else. Without it the charts still
+# draw but the toolbar loses its layout and the console fills with violations. The second hash
+# is the map stylesheet (maplibre) the bundle injects at load; no chart here uses maps, so a
+# plotly upgrade that changes it costs one console message, nothing visible. style="..."
+# attributes stay blocked: no template has one.
+_EMPTY_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+_PLOTLY_MAPLIBRE_STYLE = "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", _EMPTY_STYLE, _PLOTLY_MAPLIBRE_STYLE],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Sessions end after DJANGO_SESSION_IDLE_MINUTES without a request (plans/sessions.py), and in
+# any case DJANGO_SESSION_COOKIE_AGE after the login (the 8 hours above), whatever the activity.
+SESSION_IDLE_TIMEOUT = dt.timedelta(minutes=env.int("DJANGO_SESSION_IDLE_MINUTES", default=30))
+SESSION_ABSOLUTE_TIMEOUT = dt.timedelta(seconds=SESSION_COOKIE_AGE)
+
+# Second factor (django-otp, TOTP): office and admin accounts may enrol an authenticator app at
+# /accounts/otp/; once they have, every login asks for its code. With OTP_REQUIRED_FOR_OFFICE
+# true (recommended in production) office and admin accounts without one are sent to enrol.
+OTP_REQUIRED_FOR_OFFICE = env.bool("OTP_REQUIRED_FOR_OFFICE", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="养老服务规划目标跟踪")
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes: wait 1, 2, 4, 8 ... seconds before the next try
+
+# Audit records: logins, logouts and failures (django-axes AccessLog and AccessFailureLog) and
+# the change history (django-simple-history) are read-only in the admin and kept at least
+# AUDIT_RETENTION_DAYS; `manage.py prune_audit --older-than-days N` refuses anything shorter.
+AUDIT_RETENTION_MINIMUM_DAYS = 183  # six months, the 等保2.0 floor
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=AUDIT_RETENTION_MINIMUM_DAYS)
+if AUDIT_RETENTION_DAYS < AUDIT_RETENTION_MINIMUM_DAYS:
+    raise ImproperlyConfigured(
+        f"AUDIT_RETENTION_DAYS must be at least {AUDIT_RETENTION_MINIMUM_DAYS} (six months)."
+    )
+# Behind nginx every request comes from 127.0.0.1: name the proxies whose X-Forwarded-For is
+# believed, so that throttling and the login records see the user's own address.
+TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "plans.client_ip.axes_client_ip"
+AXES_USERNAME_CALLABLE = "plans.audit.login_username"  # cut to 150 characters, see there
+AXES_DISABLE_ACCESS_LOG = False  # successful logins and logouts are recorded: the audit needs them
+SIMPLE_HISTORY_REVERT_DISABLED = True  # the admin shows history; it never rewrites from it

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from plans import audit
 from plans.models import (
     ApiToken,
     Department,
@@ -102,3 +103,7 @@ class OfficeScopeAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "jurisdictions__name"]
     filter_horizontal = ["jurisdictions"]
     list_select_related = ["user"]
+
+
+# Logins and change history: read-only for everyone, superusers included (plans/audit.py).
+audit.register(admin.site)

@@ -10,6 +10,8 @@ class PlansConfig(AppConfig):
     verbose_name = _("规划方案")
 
     def ready(self):
+        from plans import otp, sessions  # noqa: F401 - their login signal receivers
+
         connection_created.connect(
             sqlite_keep_triggers_on_table_remake, dispatch_uid="sqlite-legacy-alter-table"
         )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import runpy
 import subprocess
 import sys
 from datetime import timedelta
@@ -13,6 +15,8 @@ from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+
+from plans.client_ip import client_ip
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +38,9 @@ def fast_passwords(settings, django_user_model):
         user.save(update_fields=["password"])
 
 
-def log_in(client, password, username="liaison", ip=IP):
+def log_in(client, password, username="liaison", ip=IP, **headers):
     return client.post(
-        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, **headers
     )
 
 
@@ -194,3 +198,63 @@ def test_production_cookies_and_throttle_settings():
     assert values["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]
     assert values["AUTHENTICATION_BACKENDS"][0] == "axes.backends.AxesStandaloneBackend"
     assert values["MIDDLEWARE"][-1] == "axes.middleware.AxesMiddleware"
+
+
+# -- Behind a reverse proxy -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "trusted", "ip"),
+    [
+        ("10.1.1.1", "", [], "10.1.1.1"),
+        ("10.1.1.1", "6.6.6.6", [], "10.1.1.1"),  # no proxy trusted: the header is ignored
+        ("127.0.0.1", "10.2.2.2", ["127.0.0.1"], "10.2.2.2"),
+        ("127.0.0.1", "6.6.6.6, 10.2.2.2", ["127.0.0.1"], "10.2.2.2"),  # left part is forged
+        ("127.0.0.1", "10.2.2.2, 10.0.0.5", ["127.0.0.1", "10.0.0.5"], "10.2.2.2"),
+        ("127.0.0.1", "", ["127.0.0.1"], "127.0.0.1"),
+        ("10.9.9.9", "10.2.2.2", ["127.0.0.1"], "10.9.9.9"),  # not from our proxy
+    ],
+)
+def test_client_ip_believes_x_forwarded_for_only_from_a_trusted_proxy(
+    remote, forwarded, trusted, ip
+):
+    assert client_ip(remote, forwarded, trusted) == ip
+
+
+def test_behind_the_proxy_the_lock_holds_the_users_address_not_the_proxys(client, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    for _ in range(5):
+        log_in(client, "wrong", ip="127.0.0.1", HTTP_X_FORWARDED_FOR="10.5.5.5")
+
+    assert AccessFailureLog.objects.filter(ip_address="10.5.5.5").count() == 5
+    locked = log_in(client, PASSWORD, ip="127.0.0.1", HTTP_X_FORWARDED_FOR="10.5.5.5")
+    assert locked.status_code == 429
+    elsewhere = log_in(client, PASSWORD, ip="127.0.0.1", HTTP_X_FORWARDED_FOR="10.6.6.6")
+    assert elsewhere.status_code == 302
+
+
+# -- gunicorn (config/gunicorn.py) ----------------------------------------------------------------
+
+GUNICORN = settings.BASE_DIR / "config" / "gunicorn.py"
+
+
+def test_gunicorn_reads_its_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("GUNICORN_BIND", "0.0.0.0:8080")
+    monkeypatch.setenv("GUNICORN_WORKERS", "3")
+    config = runpy.run_path(str(GUNICORN))
+    assert config["bind"] == ["0.0.0.0:8080"]
+    assert config["workers"] == 3
+    assert config["wsgi_app"] == "config.wsgi:application"
+    assert config["accesslog"] == "-"
+
+
+def test_gunicorn_defaults_to_two_workers_a_core_plus_one(monkeypatch):
+    monkeypatch.delenv("GUNICORN_WORKERS", raising=False)
+    monkeypatch.setattr(multiprocessing, "cpu_count", lambda: 4)
+    assert runpy.run_path(str(GUNICORN))["workers"] == 9
+
+
+def test_gunicorn_refuses_a_worker_count_that_is_not_a_number(monkeypatch):
+    monkeypatch.setenv("GUNICORN_WORKERS", "many")
+    with pytest.raises(SystemExit, match="GUNICORN_WORKERS must be a whole number"):
+        runpy.run_path(str(GUNICORN))
