@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -224,11 +226,13 @@ def projection(target: Target, reports: Sequence[Point]) -> tuple[dt.date | None
     if days <= 0:
         return None, False
     sign = -1 if target.direction == AT_MOST else 1
-    rate = sign * (latest.value - origin.value) / days
+    gained = sign * (latest.value - origin.value)
     remaining = sign * (final - latest.value)
-    if rate <= 0:
+    if gained <= 0:
         return None, True
-    needed = int(remaining / rate) + 1
+    # The first whole day the pace gets there, in exact fractions: int(remaining / rate) + 1
+    # came out a day late whenever the quotient was whole (50 beds a year, 300 to reach).
+    needed = math.ceil(Fraction(remaining) * days / Fraction(gained))
     if needed > (HORIZON - latest.on).days:
         return None, True
     return latest.on + dt.timedelta(days=needed), True

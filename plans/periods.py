@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.utils.translation import gettext as _
+
+_PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
 
 
 def period_ends(start_year: int, end_year: int) -> list[dt.date]:
@@ -46,15 +49,18 @@ def parse_period(text: str | None) -> dt.date | None:
     July names the half-year report (period ending 30 June), December the full year.
     Returns None for anything else.
     """
-    if not text or len(text) > 10:
+    # Spelled out exactly: int() and date.fromisoformat() would also take "２０１９-07",
+    # "+201-07", "20190630" or the week date "2019-W26-7", other addresses for one page.
+    match = _PERIOD.fullmatch(text or "")
+    if match is None:
         return None
+    year, month, day = (int(part) if part else None for part in match.groups())
+    if day is None:  # the month of the report, or the period's last month
+        if month not in (6, 7, 12):
+            return None
+        month, day = (6, 30) if month in (6, 7) else (12, 31)
     try:
-        if len(text) == 7:
-            year, month = int(text[:4]), int(text[5:])
-            if text[4] != "-" or month not in (6, 7, 12):
-                return None
-            return dt.date(year, 6, 30) if month in (6, 7) else dt.date(year, 12, 31)
-        day = dt.date.fromisoformat(text)
-    except ValueError:
+        end = dt.date(year, month, day)
+    except ValueError:  # year 0, 31 June
         return None
-    return day if is_period_end(day) else None
+    return end if is_period_end(end) else None

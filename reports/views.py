@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +33,8 @@ from reports.models import Report, ReportEvent, ReportingPeriod, ReportItem, Rep
 from reports.rules import BoardState, board_state, needs_delay_reason
 from tasks.models import Task, TaskDepartment
 from tasks.progress import TaskState
+
+logger = logging.getLogger(__name__)
 
 REVIEW_PARTIAL = "reports/_review_actions.html"
 RETURN_ITEM_PARTIAL = "reports/_return_item_form.html"
@@ -306,6 +310,16 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_report(request, report, problems=exc.problems)
     except services.ReportError as exc:
         messages.error(request, exc.message)
+        return redirect(report)
+    except DatabaseError:
+        # Each step is one transaction and was rolled back whole: say so instead of a 500.
+        logger.exception("Saving report %s failed (submit=%s)", report.pk, submit)
+        messages.error(
+            request,
+            _("报送失败,请重试:数据库暂时出错,报告未报送。")
+            if submit
+            else _("保存失败,请重试:数据库暂时出错,本次修改未保存。"),
+        )
         return redirect(report)
     messages.success(request, _("报告已报送。") if submit else _("草稿已保存。"))
     return redirect(report)
