@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import Enum
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,9 +31,28 @@ class Outcome(Enum):
     CLEARED = "cleared"
 
 
+# Word pastes a manual line break as \x0b and a page break as \x0c; Unicode has separators too.
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x85\u2028\u2029", "\n"))
+_KEPT_CONTROLS = frozenset("\t\n\r\x0b\x0c\x85")
+
+
 def normalize_note(text: str) -> str:
-    """Browsers send line breaks as CRLF; store and compare them as LF."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """Browsers send line breaks as CRLF, Word as \\x0b; store and compare them all as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_LINE_BREAKS).strip()
+
+
+def has_control_characters(text: str) -> bool:
+    """Invisible control characters other than line breaks and tabs (NUL, escape, bell...)."""
+    return any(unicodedata.category(c) == "Cc" and c not in _KEPT_CONTROLS for c in text)
+
+
+def refuse_control_characters(text: str) -> None:
+    """PostgreSQL cannot store NUL and an Excel file holds no control character: say so."""
+    if has_control_characters(text):
+        raise ValidationError(
+            _("含有不可见的控制字符(可能是从其他软件粘贴带入的),请删除后再保存。"),
+            code="control_characters",
+        )
 
 
 def display_value(value: Decimal | None, indicator: Indicator) -> str:
@@ -76,6 +97,7 @@ class MeasurementEntryForm(forms.Form):
         label=gettext_lazy("说明"),
         required=False,
         max_length=NOTE_MAX_LENGTH,
+        validators=[refuse_control_characters],
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     clear = forms.BooleanField(label=gettext_lazy("清除"), required=False)

@@ -25,6 +25,7 @@ from tasks.progress import TaskState
 
 # ASCII digits only: `\d` would take "２０１９", and date.fromisoformat takes "20191231" too.
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # what Plan.code (a SlugField) can hold
 CENT = Decimal("0.01")
 
 BAD_DATE = (
@@ -140,9 +141,10 @@ def plan_progress(request: HttpRequest, code: str) -> JsonResponse:
     """Every indicator and reportable task of a plan with its status on `?date=`."""
     if refusal := _refusal(request):
         return refusal
-    # Codes are short slugs: anything longer is unknown without asking the database.
+    # Codes are short slugs: anything else is unknown without asking the database (PostgreSQL
+    # refuses a NUL byte in a query with an error, not an empty result).
     plan = None
-    if len(code) <= Plan._meta.get_field("code").max_length:
+    if len(code) <= Plan._meta.get_field("code").max_length and SLUG.fullmatch(code):
         plan = Plan.objects.select_related("jurisdiction").filter(code=code).first()
     if plan is None:
         return _error(404, NO_PLAN)

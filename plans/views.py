@@ -28,6 +28,7 @@ from plans.dashboards import (
     plan_summaries,
 )
 from plans.models import Department, Plan
+from plans.paging import paging
 from plans.periods import chosen_period_end, parse_period, period_ends, period_label
 from plans.roles import can_edit_plans, is_leader
 from tasks.filters import TaskFilter
@@ -94,7 +95,7 @@ def plan_document(request: HttpRequest, code: str) -> HttpResponse:
 
     indicator_table = IndicatorTable(indicator_filter.qs, years=plan.years, prefix="i-")
     task_table = TaskTable(task_filter.qs, prefix="t-")
-    config = RequestConfig(request, paginate={"per_page": PER_PAGE})
+    config = RequestConfig(request, paginate=paging(PER_PAGE))
     config.configure(indicator_table)
     config.configure(task_table)
 
@@ -137,7 +138,7 @@ def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
     progress = department_progress(department)
     lead_tasks = DepartmentTaskTable(progress.lead, prefix="l-")
     supporting_tasks = DepartmentTaskTable(progress.supporting, prefix="s-")
-    config = RequestConfig(request, paginate={"per_page": PER_PAGE})
+    config = RequestConfig(request, paginate=paging(PER_PAGE))
     config.configure(lead_tasks)
     config.configure(supporting_tasks)
     return render(
@@ -198,7 +199,7 @@ def _dashboard_context(request: HttpRequest, plan: Plan, on: dt.date, ends) -> d
 
     indicator_table = IndicatorProgressTable(indicator_rows, prefix="i-")
     task_table = TaskProgressTable(task_rows, prefix="t-")
-    config = RequestConfig(request, paginate={"per_page": 25})
+    config = RequestConfig(request, paginate=paging(25))
     config.configure(indicator_table)
     config.configure(task_table)
     return {

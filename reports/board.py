@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from plans.models import Department, Liaison, Plan
+from plans.paging import paging
 from plans.roles import Role, managed_jurisdiction_ids, office_required, roles_of
 from reports import services
 from reports.filters import BoardFilterForm
@@ -282,7 +283,7 @@ def report_board(request: HttpRequest, code: str, period: str) -> HttpResponse:
     else:
         filter_form = BoardFilterForm(request.GET or None)
         table = BoardTable(filter_form.filter(rows))
-        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+        RequestConfig(request, paginate=paging(PER_PAGE)).configure(table)
         context |= {"filter_form": filter_form, "table": table}
     return render(request, "reports/board.html", context)
 
@@ -320,7 +321,8 @@ def _comment(request: HttpRequest) -> str:
 
 
 def _pk_or_404(text: str) -> int:
-    if not text.isdigit() or len(text) > 18:
+    # ASCII only: str.isdigit() also takes "²", which int() refuses, and "١٢", which it reads.
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise Http404
     return int(text)
 

@@ -11,7 +11,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from indicators.forms import DONE, NOT_DONE, normalize_note
+from indicators.forms import DONE, NOT_DONE, normalize_note, refuse_control_characters
 from indicators.models import Indicator
 from indicators.parsing import MAX_LENGTH, format_for_input, parse_amount
 from reports.models import Report, ReportItem, ReportValue
@@ -37,7 +37,8 @@ class ReportTextField(forms.CharField):
                 MaxLengthValidator(
                     MAX_TEXT,
                     message=gettext_lazy("最多%(limit_value)d字(现有%(show_value)d字)。"),
-                )
+                ),
+                refuse_control_characters,
             ],
             widget=forms.Textarea(attrs={"rows": rows, "maxlength": MAX_TEXT}),
         )

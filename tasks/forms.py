@@ -10,7 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from indicators.forms import NOTE_MAX_LENGTH, normalize_note, period_choices
+from indicators.forms import (
+    NOTE_MAX_LENGTH,
+    normalize_note,
+    period_choices,
+    refuse_control_characters,
+)
 from tasks.models import Deliverable, Task, TaskUpdate
 from tasks.progress import TaskState
 
@@ -24,6 +29,7 @@ class TaskUpdateForm(forms.Form):
         label=gettext_lazy("进展情况"),
         required=False,
         max_length=NOTE_MAX_LENGTH,
+        validators=[refuse_control_characters],
         widget=forms.Textarea(attrs={"rows": 6}),
     )
 
