@@ -25,7 +25,7 @@ STATUS_COLOURS = {
     Status.AT_RISK: "#f9a825",
     Status.ON_TRACK: "#2e7d32",
     Status.ACHIEVED: "#1565c0",
-    Status.NO_DATA: "#9e9e9e",
+    Status.NO_DATA: "#6e6e6e",  # as the badges: readable white text (contrast 5.1:1)
 }
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 

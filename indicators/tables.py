@@ -45,7 +45,8 @@ class MilestoneYearColumn(tables.Column):
 
 class IndicatorTable(tables.Table):
     source_clause = tables.Column(verbose_name=_("条款"), order_by=("position",))
-    name = tables.Column(verbose_name=_("指标"), linkify=True, order_by=("position",))
+    # render_name makes the link itself: linkify as well would nest one <a> in another.
+    name = tables.Column(verbose_name=_("指标"), order_by=("position",))
     unit = tables.Column(verbose_name=_("单位"), orderable=False)
     kind = tables.Column(verbose_name=_("类型"))
     baseline_value = tables.Column(verbose_name=_("基期"), orderable=False, empty_values=())
