@@ -23,14 +23,14 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import os
 import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
-import warnings
 from pathlib import Path
+
+from django_setup import set_up_django
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_RATIO = 2.0
@@ -58,22 +58,6 @@ def parse_args() -> argparse.Namespace:
         help="measure the database an earlier run left, without generating it again",
     )
     return parser.parse_args()
-
-
-def set_up_django(database: Path, *, fresh: bool = True) -> None:
-    """Point Django at a SQLite file of its own (recreated when fresh), before settings are read."""
-    for suffix in ("", "-wal", "-shm", "-journal") if fresh else ():
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{database.resolve()}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.DEBUG = False
 
 
 def generate(args: argparse.Namespace):

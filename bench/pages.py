@@ -23,9 +23,10 @@ import tempfile
 import time
 import traceback
 import types
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+import django_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,22 +96,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def set_up_django(database: Path) -> None:
-    """Point Django at a fresh SQLite file of its own, before settings are read."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{database.resolve()}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    sys.path.insert(0, str(ROOT))
-    # WhiteNoise looks for collected static files; the pages under test do not need them.
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    import django
-
-    django.setup()
-
+    """A fresh SQLite file of its own, DEBUG off, and the URLs that serve cached bytes too."""
+    django_setup.set_up_django(database)
     from django.conf import settings
 
-    # As in production: no query log kept per request, no template debug information.
-    settings.DEBUG = False
     settings.ROOT_URLCONF = install_urlconf()
 
     from django.core.cache.backends.locmem import LocMemCache
