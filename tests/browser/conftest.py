@@ -137,8 +137,8 @@ class ConsoleWatch:
     errors: list[str] = field(default_factory=list)
 
     def on_console(self, message) -> None:
-        # No favicon is a 404 the browser asks for by itself, not something the pages do.
-        if message.type == "error" and "/favicon.ico" not in message.location.get("url", ""):
+        # Every page names its icon (base.html), so not even /favicon.ico may be a 404.
+        if message.type == "error":
             self.errors.append(f"{message.text} ({message.location.get('url', '')})")
 
     def on_page_error(self, error) -> None:

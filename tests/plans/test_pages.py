@@ -226,3 +226,11 @@ def test_indicator_and_task_pages_stay_within_a_query_budget(
         office_client.get(task.get_absolute_url())
     with django_assert_max_num_queries(12):
         office_client.get(indicator.get_absolute_url())
+
+
+def test_every_page_names_the_apps_own_icon_so_browsers_ask_for_no_favicon_ico(client):
+    from django.contrib.staticfiles import finders
+
+    response = client.get(reverse("login"))
+    assert 'rel="icon" href="/static/img/favicon.svg"' in response.content.decode()
+    assert finders.find("img/favicon.svg") is not None
