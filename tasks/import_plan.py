@@ -30,6 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -566,6 +568,43 @@ class ApplyResult:
     departments_created: int
 
 
+class ImportLog:
+    """What an import wrote, as entries of Django's admin log: who, when, which object, old → new.
+
+    Tasks and departments keep no history table of their own (the plan loader re-saves them on
+    every load); the admin log is where Django records changes made by people, and each task's
+    and department's 历史 page in the admin lists these entries.
+    """
+
+    def __init__(self, by) -> None:
+        self.by = by
+        self.entries: list[LogEntry] = []
+
+    def task(self, task: Task, flag: int, changes: Sequence[FieldChange]) -> None:
+        lines = [f"{c.label}:{c.old} → {c.new}" for c in changes]
+        self._add(task, flag, "\n".join([_("导入任务表"), *lines]))
+
+    def department(self, department: Department) -> None:
+        self._add(department, ADDITION, _("导入任务表时新建"))
+
+    def _add(self, obj, flag: int, message: str) -> None:
+        if self.by is None or not getattr(self.by, "pk", None):
+            return
+        self.entries.append(
+            LogEntry(
+                user_id=self.by.pk,
+                content_type=ContentType.objects.get_for_model(obj),
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                action_flag=flag,
+                change_message=message,
+            )
+        )
+
+    def save(self) -> None:
+        LogEntry.objects.bulk_create(self.entries)
+
+
 def plan_import_apply(*, plan: Plan, preview: ImportPreview, by) -> ApplyResult:
     """Write a preview's creates and updates, all or nothing.
 
@@ -620,6 +659,7 @@ def plan_import_apply(*, plan: Plan, preview: ImportPreview, by) -> ApplyResult:
         ids = {t.clause: t.id for t in snapshot.tasks}
         position = Task.objects.filter(plan=plan).aggregate(m=Max("position"))["m"] or 0
         created = updated = 0
+        log = ImportLog(by)
         for row in preview.rows:
             if row.action == "create":
                 position += 1
@@ -638,6 +678,7 @@ def plan_import_apply(*, plan: Plan, preview: ImportPreview, by) -> ApplyResult:
                 ids[row.clause] = task.pk
                 write_links(task, TaskDepartment.Role.LEAD, row.lead)
                 write_links(task, TaskDepartment.Role.SUPPORT, row.support)
+                log.task(task, ADDITION, [])
                 created += 1
             elif row.action == "update":
                 task = Task.objects.get(pk=row.task_id, plan=plan)
@@ -652,6 +693,10 @@ def plan_import_apply(*, plan: Plan, preview: ImportPreview, by) -> ApplyResult:
                     write_links(task, TaskDepartment.Role.LEAD, row.lead)
                 if "support" in fields:
                     write_links(task, TaskDepartment.Role.SUPPORT, row.support)
+                log.task(task, CHANGE, row.changes)
                 updated += 1
+        for department in new_departments.values():
+            log.department(department)
+        log.save()
         Plan.bump_progress(plan.pk)
     return ApplyResult(created=created, updated=updated, departments_created=len(new_departments))

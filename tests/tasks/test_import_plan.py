@@ -565,3 +565,25 @@ def test_the_snapshot_is_read_in_a_fixed_number_of_queries(django_assert_max_num
         snapshot = load_snapshot(plan)
     assert len(snapshot.tasks) == 57
     assert import_plan.squash(" 市卫生健康 委员会 ") == "市卫生健康委员会"
+
+
+@pytest.mark.django_db
+def test_an_import_leaves_who_changed_which_task_from_what_in_the_admin_log(
+    small_plan, office_user
+):
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+
+    old_text = Task.objects.get(plan=small_plan, clause="1").text
+    preview = preview_of(
+        small_plan, CHANGES, {unknown_key("县卫生局"): NEW, unknown_key("卫生局"): NEW}
+    )
+    plan_import_apply(plan=small_plan, preview=preview, by=office_user)
+
+    entries = LogEntry.objects.filter(user=office_user)
+    changed = entries.get(action_flag=CHANGE)
+    assert changed.object_id == str(Task.objects.get(plan=small_plan, clause="1").pk)
+    assert f"{old_text} → 改过的原文一。" in changed.change_message
+    added = {(e.content_type.model, e.action_flag) for e in entries.exclude(action_flag=CHANGE)}
+    assert added == {("task", ADDITION), ("department", ADDITION)}
+    assert entries.filter(content_type__model="task", action_flag=ADDITION).count() == 2
+    assert entries.filter(content_type__model="department").count() == 2
