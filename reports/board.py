@@ -8,7 +8,6 @@ per kind of object (departments, liaisons, reports, tasks, items), never one per
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -47,7 +46,6 @@ from tasks.models import Task, TaskDepartment
 PER_PAGE = 50
 STATE_ORDER = list(BoardState)  # worst first, as BoardState lists them
 SHOWN_ITEM_STATES = (Report.State.SUBMITTED, Report.State.RETURNED, Report.State.ACCEPTED)
-PERIOD_SLUG = re.compile(r"([0-9]{4})-(07|12)")  # ASCII digits only
 
 
 # -- Who may look ----------------------------------------------------------------------------
@@ -75,13 +73,12 @@ def _plan_periods(code: str, slug: str) -> tuple[Plan, ReportingPeriod, list[Rep
 
     Only those two spellings name a period here; anything else, or a year outside the plan, 404.
     """
-    match = PERIOD_SLUG.fullmatch(slug)
-    if match is None:
+    named = ReportingPeriod.kind_and_year(slug)
+    if named is None:
         raise Http404
     plan = get_object_or_404(Plan.objects.select_related("jurisdiction"), code=code)
     periods = list(ReportingPeriod.objects.filter(plan=plan).order_by("period_end"))
-    kind = ReportingPeriod.Kind.HALF_YEAR if match[2] == "07" else ReportingPeriod.Kind.FULL_YEAR
-    year = int(match[1])
+    kind, year = named
     period = next((p for p in periods if p.kind == kind and p.year == year), None)
     if period is None:
         raise Http404

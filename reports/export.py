@@ -267,13 +267,11 @@ def department_workbook(report: Report, *, today: dt.date | None = None) -> Repo
 
 def find_period(plan: Plan, slug: str) -> ReportingPeriod | None:
     """The plan's period named "2019-07" (half year) or "2019-12" (full year); None otherwise."""
-    if len(slug) != 7 or slug[4] != "-" or not slug[:4].isascii() or not slug[:4].isdigit():
+    named = ReportingPeriod.kind_and_year(slug)
+    if named is None:
         return None
-    kinds = {"07": ReportingPeriod.Kind.HALF_YEAR, "12": ReportingPeriod.Kind.FULL_YEAR}
-    kind = kinds.get(slug[5:])
-    if kind is None:
-        return None
-    period = ReportingPeriod.objects.filter(plan=plan, kind=kind, year=int(slug[:4])).first()
+    kind, year = named
+    period = ReportingPeriod.objects.filter(plan=plan, kind=kind, year=year).first()
     if period is not None:
         period.plan = plan
     return period

@@ -9,6 +9,7 @@ the content, so nothing a liaison submitted is lost when the report is edited ag
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 
 from django.conf import settings
@@ -36,6 +37,10 @@ def default_deadline(kind: str, year: int) -> dt.date:
 class ReportingPeriodQuerySet(models.QuerySet):
     def open(self) -> ReportingPeriodQuerySet:
         return self.filter(is_open=True)
+
+
+# Only these spellings name a period in URLs and commands; ASCII digits only.
+PERIOD_SLUG = re.compile(r"([0-9]{4})-(07|12)")
 
 
 class ReportingPeriod(models.Model):
@@ -88,6 +93,15 @@ class ReportingPeriod(models.Model):
     def slug(self) -> str:
         """The period in URLs and commands: "2019-07" for the half year, "2019-12" the full year."""
         return f"{self.year}-07" if self.kind == self.Kind.HALF_YEAR else f"{self.year}-12"
+
+    @classmethod
+    def kind_and_year(cls, slug: str) -> tuple[ReportingPeriod.Kind, int] | None:
+        """What `slug` names, read back: "2019-07" → (half year, 2019); None for any other text."""
+        match = PERIOD_SLUG.fullmatch(slug)
+        if match is None:
+            return None
+        kind = cls.Kind.HALF_YEAR if match[2] == "07" else cls.Kind.FULL_YEAR
+        return kind, int(match[1])
 
     def is_past_deadline(self, today: dt.date) -> bool:
         return today > self.deadline

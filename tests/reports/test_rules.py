@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from indicators.progress import Status
+from reports.models import ReportingPeriod
 from reports.rules import BoardState, board_state, needs_delay_reason, reminder_occasion
 
 d = dt.date
@@ -58,3 +59,19 @@ def test_delay_reason_is_needed_when_behind_or_overdue(status, needed):
 )
 def test_reminder_occasions(today, occasion):
     assert reminder_occasion(DEADLINE, today, [7, 1], [1, 7]) == occasion
+
+
+@pytest.mark.parametrize(
+    ("slug", "named"),
+    [
+        ("2019-07", (ReportingPeriod.Kind.HALF_YEAR, 2019)),
+        ("2019-12", (ReportingPeriod.Kind.FULL_YEAR, 2019)),
+        ("2019-06", None),
+        ("2019-7", None),
+        ("２０１９-07", None),
+        ("2019-07 ", None),
+        ("", None),
+    ],
+)
+def test_a_period_is_named_in_urls_by_its_year_and_report_month_only(slug, named):
+    assert ReportingPeriod.kind_and_year(slug) == named
