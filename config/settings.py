@@ -57,9 +57,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # After authentication and messages: the OTP state of the session, the idle and absolute
-    # session limits, then the second-factor gate (see "Security" below).
-    "django_otp.middleware.OTPMiddleware",
+    # After authentication and messages: the idle and absolute session limits, then the
+    # second-factor gate (see "Security" below). django-otp's own OTPMiddleware is left out on
+    # purpose: the gate reads what a login still owes from the session, and that middleware
+    # would load the verified device from the database on every page for nothing.
     "plans.sessions.SessionTimeoutMiddleware",
     "plans.otp.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -56,7 +56,7 @@ def mark_session(request, user) -> None:
     """Note in the session what this login still owes (called at login and after changes)."""
     eligible = is_eligible(user)
     step = step_after_password(
-        has_device=TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        has_device=confirmed_device(user) is not None,
         eligible=eligible,
         required=settings.OTP_REQUIRED_FOR_OFFICE,
     )

@@ -338,3 +338,20 @@ def test_removing_when_required_sends_the_user_back_to_enrol(client, office_user
     client.post(reverse("otp-remove"), {"code": code_for(device, 1)})
 
     assert client.get(reverse("home"))["Location"].startswith(reverse("otp-setup"))
+
+
+def test_a_verified_session_costs_no_query_more_per_page_than_one_without_a_device(
+    client, office_user, django_assert_num_queries
+):
+    client.force_login(office_user)
+    url = reverse("overview")
+    client.get(url)  # fill the cache
+    with django_assert_num_queries(3):  # session, user, groups: as README's overview figure
+        client.get(url)
+
+    device = enrolled(office_user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # as after the right code
+    session.save()
+    with django_assert_num_queries(3):  # the gate reads the session, never the device
+        assert client.get(url).status_code == 200
