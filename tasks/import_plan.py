@@ -189,8 +189,7 @@ def load_snapshot(plan: Plan) -> PlanSnapshot:
     for task in Task.objects.filter(plan=plan).with_departments().order_by("position", "pk"):
         links = {"lead": [], "support": []}
         for link in sorted(task.links.all(), key=lambda x: (x.position, x.pk)):
-            cited = link.cited_as or link.department.name
-            links[link.role].append(ExistingLink(link.department_id, cited))
+            links[link.role].append(ExistingLink(link.department_id, link.cited_name))
         tasks.append(
             ExistingTask(
                 id=task.pk,

@@ -149,6 +149,11 @@ class TaskDepartment(models.Model):
     def __str__(self) -> str:
         return f"{self.task.clause} · {self.department} ({self.get_role_display()})"
 
+    @property
+    def cited_name(self) -> str:
+        """The department as the document (or an imported table) named it, else its own name."""
+        return self.cited_as or self.department.name
+
 
 class Deliverable(models.Model):
     """A dated result a task promises ("2019年6月,建成老龄工作管理信息平台")."""

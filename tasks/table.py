@@ -37,7 +37,7 @@ class TaskTableRow(NamedTuple):
 def department_cell(links: list[TaskDepartment]) -> str:
     """Department names of one role in document order, spelled as the document cited them."""
     ordered = sorted(links, key=lambda link: link.position)
-    return DEPARTMENT_SEPARATOR.join(link.cited_as or link.department.name for link in ordered)
+    return DEPARTMENT_SEPARATOR.join(link.cited_name for link in ordered)
 
 
 def split_departments(cell: str) -> list[str]:
