@@ -9,7 +9,6 @@ department or an item differently from the pages the office and the leaders alre
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -497,9 +496,3 @@ def circular_workbook(circular: Circular) -> Workbook:
         line([*values, reasons], item.status)
     band(f"{circular.signature}  {circular.dated}", "subtitle")
     return workbook
-
-
-def workbook_bytes(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -11,9 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from reports.board import _check_plan, _plan_periods, _reviewer_roles
-from reports.circular import Circular, circular_for, circular_workbook, workbook_bytes
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from reports.circular import Circular, circular_for, circular_workbook
+from reports.export_views import xlsx_download
 
 
 def _circular(request: HttpRequest, code: str, period: str) -> Circular:
@@ -32,8 +31,6 @@ def report_circular(request: HttpRequest, code: str, period: str) -> HttpRespons
 @login_required
 def report_circular_export(request: HttpRequest, code: str, period: str) -> HttpResponse:
     circular = _circular(request, code, period)
-    response = HttpResponse(workbook_bytes(circular_workbook(circular)), content_type=XLSX)
     # An ASCII name: the Chinese title is inside the file, on its title row.
     filename = f"circular-{circular.plan_code}-{circular.period_slug}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx_download(circular_workbook(circular), filename)

@@ -16,7 +16,8 @@ from reports.views import _get_report_for_user
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _download(workbook, filename: str) -> FileResponse:
+def xlsx_download(workbook, filename: str) -> FileResponse:
+    """A workbook as an attachment, kept out of caches: the circular's sheet uses it too."""
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
@@ -34,7 +35,7 @@ def report_export(request: HttpRequest, code: str, period: str) -> FileResponse:
     plan, reporting_period, _periods = _plan_periods(code, period)
     _check_plan(request, roles, plan)
     workbook = build_report(plan_workbook(reporting_period))
-    return _download(workbook, export_filename(plan, reporting_period))
+    return xlsx_download(workbook, export_filename(plan, reporting_period))
 
 
 @login_required
@@ -43,4 +44,4 @@ def report_export_department(request: HttpRequest, pk: int) -> FileResponse:
     report = _get_report_for_user(request, pk)
     period = report.period
     workbook = build_report(department_workbook(report))
-    return _download(workbook, export_filename(period.plan, period, report.department.name))
+    return xlsx_download(workbook, export_filename(period.plan, period, report.department.name))

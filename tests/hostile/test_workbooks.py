@@ -397,7 +397,7 @@ def test_the_circular_shows_hostile_reasons_escaped_and_exports_them_as_text(
     assert escape(SCRIPT) in html
     response = office_client.get(reverse("report-circular-export", args=["liucheng", "2019-07"]))
     assert response.status_code == 200
-    assert_plain_strings(workbook_cells(response.content))
+    assert_plain_strings(workbook_cells(response.getvalue()))
 
 
 @needs_circular

@@ -383,7 +383,7 @@ def test_the_circular_costs_the_same_queries_whatever_the_number_of_departments(
 
 
 def _sheet(response):
-    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    workbook = openpyxl.load_workbook(io.BytesIO(response.getvalue()))
     assert workbook.sheetnames == ["通报"]
     return workbook["通报"]
 
@@ -398,6 +398,7 @@ def test_the_sheet_names_the_right_departments_under_each_section(office_client,
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
+    assert "no-store" in response["Cache-Control"]  # liaisons' names: no cached copies
     ws = _sheet(response)
     assert ws["A1"].value == "关于测试县养老方案2019年上半年工作进展情况的通报"
     rows = [[cell.value for cell in row] for row in ws.iter_rows()]
