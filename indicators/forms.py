@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
@@ -17,7 +16,12 @@ from django.utils.translation import gettext_lazy
 
 from indicators.formatting import format_amount
 from indicators.models import Indicator, Measurement
-from indicators.parsing import format_for_input, parse_amount
+from indicators.parsing import (
+    format_for_input,
+    has_control_characters,
+    normalize_note,
+    parse_amount,
+)
 from plans.periods import period_label
 
 NOTE_MAX_LENGTH = 5000
@@ -29,21 +33,6 @@ class Outcome(Enum):
     CREATED = "created"
     UPDATED = "updated"
     CLEARED = "cleared"
-
-
-# Word pastes a manual line break as \x0b and a page break as \x0c; Unicode has separators too.
-_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x85\u2028\u2029", "\n"))
-_KEPT_CONTROLS = frozenset("\t\n\r\x0b\x0c\x85")
-
-
-def normalize_note(text: str) -> str:
-    """Browsers send line breaks as CRLF, Word as \\x0b; store and compare them all as LF."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_LINE_BREAKS).strip()
-
-
-def has_control_characters(text: str) -> bool:
-    """Invisible control characters other than line breaks and tabs (NUL, escape, bell...)."""
-    return any(unicodedata.category(c) == "Cc" and c not in _KEPT_CONTROLS for c in text)
 
 
 def refuse_control_characters(text: str) -> None:

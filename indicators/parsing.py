@@ -1,4 +1,5 @@
-"""Read a number as office staff type it: "1,200", "1，200", "６０", "60%". Pure."""
+"""Read what office staff type: a number as they write it ("1,200", "1，200", "６０", "60%"),
+and notes pasted from browsers and Word. Pure."""
 
 from __future__ import annotations
 
@@ -88,3 +89,18 @@ def format_for_input(value: Decimal | None) -> str:
     if number == number.to_integral_value():
         return f"{number.quantize(Decimal(1)):f}"
     return f"{number.normalize():f}"
+
+
+# Word pastes a manual line break as \x0b and a page break as \x0c; Unicode has separators too.
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x85\u2028\u2029", "\n"))
+_KEPT_CONTROLS = frozenset("\t\n\r\x0b\x0c\x85")
+
+
+def normalize_note(text: str) -> str:
+    """Browsers send line breaks as CRLF, Word as \\x0b; store and compare them all as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_LINE_BREAKS).strip()
+
+
+def has_control_characters(text: str) -> bool:
+    """Invisible control characters other than line breaks and tabs (NUL, escape, bell...)."""
+    return any(unicodedata.category(c) == "Cc" and c not in _KEPT_CONTROLS for c in text)

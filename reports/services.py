@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from indicators.assessment import target_for, tolerance
-from indicators.forms import has_control_characters, normalize_note
 from indicators.models import Indicator, Measurement
+from indicators.parsing import has_control_characters, normalize_note
 from indicators.progress import Point, assess
 from plans.models import Department
 from reports.models import Report, ReportEvent, ReportingPeriod, ReportItem, ReportValue
